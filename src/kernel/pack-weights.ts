@@ -1,0 +1,55 @@
+import { type GruShape, type WeightLayout, sharedFloats, weightLayout } from './layout.js';
+
+/** One layer in PyTorch's own shapes: weightIh [3H][in], weightHh [3H][H], biases [3H]; gate rows r, z, n. */
+export interface TorchLayer {
+  weightIh: Float32Array;
+  weightHh: Float32Array;
+  biasIh: Float32Array;
+  biasHh: Float32Array;
+}
+
+/** A GRU stack in PyTorch form (seed-variant files are rewritten into it by the model loader). */
+export interface TorchGru {
+  shape: GruShape;
+  layers: TorchLayer[];
+  head: { weight: Float32Array; bias: Float32Array } | null;
+}
+
+export interface PackedWeights {
+  layout: WeightLayout;
+  /** Backed by a SharedArrayBuffer: workers attach to it once, nothing is copied per step. */
+  data: Float32Array;
+}
+
+/** Lay a PyTorch-form GRU out in the shared, kernel-ready form described in layout.ts. */
+export function packWeights(gru: TorchGru): PackedWeights {
+  const layout = weightLayout(gru.shape);
+  const data = sharedFloats(layout.totalFloats);
+  const H = gru.shape.hiddenSize;
+  const S = layout.gateStride;
+  gru.layers.forEach((src, l) => {
+    const at = layout.layers[l];
+    const inSize = at.inSize;
+    for (let row = 0; row < 3 * H; row++) {
+      for (let k = 0; k < inSize; k++) data[at.wx + k * S + row] = src.weightIh[row * inSize + k];
+      for (let k = 0; k < H; k++) data[at.wh + k * S + row] = src.weightHh[row * H + k];
+    }
+    for (let j = 0; j < H; j++) {
+      // r and z only ever see b_i + b_h, so they are summed once here (float32, as torch adds them).
+      data[at.bx + j] = src.biasIh[j] + src.biasHh[j];
+      data[at.bx + H + j] = src.biasIh[H + j] + src.biasHh[H + j];
+      if (gru.shape.resetAfter) {
+        data[at.bx + 2 * H + j] = src.biasIh[2 * H + j];
+        data[at.bhn + j] = src.biasHh[2 * H + j];
+      } else {
+        // Reset-before: b_hn is outside r * (...), so it joins b_in and bhn stays zero.
+        data[at.bx + 2 * H + j] = src.biasIh[2 * H + j] + src.biasHh[2 * H + j];
+      }
+    }
+  });
+  if (gru.head && layout.head) {
+    data.set(gru.head.weight, layout.head.w);
+    data.set(gru.head.bias, layout.head.b);
+  }
+  return { layout, data };
+}

@@ -1,0 +1,89 @@
+import { ErrorCodes, InputError } from '../errors.js';
+import { arenaLayout, sharedFloats } from '../kernel/layout.js';
+import type { GruShape } from '../kernel/layout.js';
+import type { PackedWeights } from '../kernel/pack-weights.js';
+import { type KernelPreference, createKernel } from '../kernel/select.js';
+import type { ModelConfig } from './model-config.js';
+
+/** `forward()` result as nested number arrays, shaped like torch's nn.GRU (sequence first). */
+export interface ForwardResult {
+  /** [T][B][H]: the last layer's hidden state after every step. */
+  output: number[][][];
+  /** [L][B][H]: every layer's state after the last step. */
+  hN: number[][][];
+  /** [T][B][O]: the head applied to output[t]; only when the model has a head. */
+  forecast?: number[][][];
+}
+
+function shapeError(message: string): InputError {
+  return new InputError(ErrorCodes.ERR_INPUT_SHAPE, message);
+}
+
+/** Checks a nested array is exactly [d0][d1][d2] of finite numbers; returns nothing, throws coded errors. */
+function checkTensor3(value: unknown, name: string, dims: [number | null, number | null, number]): [number, number] {
+  if (!Array.isArray(value) || value.length === 0) throw shapeError(`${name} must be a non-empty array shaped [${dims.map((d) => d ?? '?')}]`);
+  if (dims[0] !== null && value.length !== dims[0]) throw shapeError(`${name} has ${value.length} rows at axis 0, expected ${dims[0]}`);
+  let d1 = dims[1];
+  value.forEach((row: unknown, i) => {
+    if (!Array.isArray(row) || row.length === 0) throw shapeError(`${name}[${i}] must be a non-empty array`);
+    d1 ??= row.length;
+    if (row.length !== d1) throw shapeError(`${name}[${i}] has ${row.length} entries, expected ${d1}`);
+    row.forEach((vec: unknown, j) => {
+      if (!Array.isArray(vec) || vec.length !== dims[2]) throw shapeError(`${name}[${i}][${j}] must be an array of ${dims[2]} numbers`);
+      for (let k = 0; k < vec.length; k++) {
+        if (typeof vec[k] !== 'number' || !Number.isFinite(vec[k])) {
+          throw new InputError(ErrorCodes.ERR_NON_FINITE, `${name}[${i}][${j}][${k}] is ${String(vec[k])}, not a finite number`);
+        }
+      }
+    });
+  });
+  return [value.length, d1!];
+}
+
+/** A loaded GRU forecaster: validated config plus weights packed into shared memory. */
+export class GruModel {
+  readonly config: ModelConfig;
+  /** Raw `__metadata__` strings, as stored in the file. */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly weights: PackedWeights;
+  readonly kernelPreference: KernelPreference;
+
+  constructor(config: ModelConfig, metadata: Record<string, string>, weights: PackedWeights, kernelPreference: KernelPreference) {
+    this.config = config;
+    this.metadata = Object.freeze({ ...metadata });
+    this.weights = weights;
+    this.kernelPreference = kernelPreference;
+  }
+
+  get shape(): GruShape {
+    return this.weights.layout.shape;
+  }
+
+  /**
+   * Run whole sequences, like `nn.GRU(batch_first=False)` followed by the head.
+   * input: [T][B][inputSize]; h0: [numLayers][B][hiddenSize], omitted = zeros.
+   */
+  forward(input: number[][][], h0?: number[][][] | null): ForwardResult {
+    const { inputSize: I, hiddenSize: H, numLayers: L, outputSize: O } = this.config;
+    const [T, B] = checkTensor3(input, 'input', [null, null, I]);
+    if (h0 !== undefined && h0 !== null) checkTensor3(h0, 'h0', [L, B, H]);
+    const arena = arenaLayout(this.shape, B, 0, 0);
+    const states = sharedFloats(arena.totalFloats);
+    if (h0) for (let l = 0; l < L; l++) for (let b = 0; b < B; b++) states.set(h0[l][b], b * arena.slotStride + l * H);
+    const kernel = createKernel({ weights: this.weights.data, layout: this.weights.layout, arena: states, arenaLayout: arena }, B, this.kernelPreference);
+    const slots = Int32Array.from({ length: B }, (_, b) => b);
+    const x = new Float32Array(B * I);
+    const y = new Float32Array(Math.max(1, B * O));
+    const output: number[][][] = [];
+    const forecast: number[][][] = [];
+    const topAt = (L - 1) * H;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) x.set(input[t][b], b * I);
+      kernel.step(B, slots, x, y);
+      output.push(Array.from({ length: B }, (_, b) => Array.from(states.subarray(b * arena.slotStride + topAt, b * arena.slotStride + topAt + H))));
+      if (O > 0) forecast.push(Array.from({ length: B }, (_, b) => Array.from(y.subarray(b * O, b * O + O))));
+    }
+    const hN = Array.from({ length: L }, (_, l) => Array.from({ length: B }, (_, b) => Array.from(states.subarray(b * arena.slotStride + l * H, b * arena.slotStride + l * H + H))));
+    return O > 0 ? { output, hN, forecast } : { output, hN };
+  }
+}
