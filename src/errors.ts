@@ -40,6 +40,12 @@ export const ErrorCodes = {
   ERR_USAGE: 'ERR_USAGE',
   /** A benchmark's forecasts disagreed with the reference. */
   ERR_BENCH_MISMATCH: 'ERR_BENCH_MISMATCH',
+  /** A WebSocket upgrade without the server's token (answered with HTTP 401, nothing processed). */
+  ERR_AUTH: 'ERR_AUTH',
+  /** A WebSocket message that is not text, not JSON, or not one of the documented message shapes. */
+  ERR_MESSAGE: 'ERR_MESSAGE',
+  /** A forecast subscriber stayed too far behind for too long and was disconnected (close code 4008). */
+  ERR_SLOW_CONSUMER: 'ERR_SLOW_CONSUMER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
