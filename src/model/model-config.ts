@@ -37,6 +37,11 @@ function readInt(meta: Record<string, string>, key: string, inferred: number | u
   if (raw === undefined) {
     const value = inferred ?? fallback;
     if (value === undefined) throw metadataError('is missing and cannot be inferred from the tensors', key);
+    // Sizes read off tensor shapes get the same bounds as stated ones: zero-width tensors would
+    // otherwise load as a GRU with hidden_size 0 (or input_size 0) that silently does nothing.
+    if (value < min || value > MAX_SIZE) {
+      throw new ModelError(ErrorCodes.ERR_MODEL_SHAPE, `the tensors imply ${key}=${value}, outside [${min}, ${MAX_SIZE}]`, { key });
+    }
     return value;
   }
   if (!/^\d+$/.test(raw.trim())) throw metadataError(`"${raw}" is not a whole number`, key);
