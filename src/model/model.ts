@@ -31,8 +31,10 @@ function checkTensor3(value: unknown, name: string, dims: [number | null, number
     row.forEach((vec: unknown, j) => {
       if (!Array.isArray(vec) || vec.length !== dims[2]) throw shapeError(`${name}[${i}][${j}] must be an array of ${dims[2]} numbers`);
       for (let k = 0; k < vec.length; k++) {
-        if (typeof vec[k] !== 'number' || !Number.isFinite(vec[k])) {
-          throw new InputError(ErrorCodes.ERR_NON_FINITE, `${name}[${i}][${j}][${k}] is ${String(vec[k])}, not a finite number`);
+        // The kernel reads float32: a finite double beyond float32's range (1e39) would become
+        // Infinity there and NaN after the first 0 * Infinity, so it is rejected like Infinity.
+        if (typeof vec[k] !== 'number' || !Number.isFinite(Math.fround(vec[k]))) {
+          throw new InputError(ErrorCodes.ERR_NON_FINITE, `${name}[${i}][${j}][${k}] is ${String(vec[k])}, not a finite float32 number`);
         }
       }
     });
