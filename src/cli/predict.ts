@@ -1,12 +1,80 @@
-import { usageError } from './args.js';
+import { pipeline } from 'node:stream/promises';
+import type { GruStreamError } from '../errors.js';
+import { loadModel } from '../model/load-model.js';
+import { createNdjsonWriter } from '../stream/ndjson-writer.js';
+import { type InputFormat, openInput } from '../stream/open-input.js';
+import { createPredictor } from '../stream/predictor.js';
+import type { InvalidPolicy } from '../stream/predictor-options.js';
+import { packagePath } from '../util/package-root.js';
+import { intOption, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 
-// Placeholder: this command is being built (see the open issues); it refuses loudly meanwhile.
+export const DEFAULT_MODEL = 'assets/models/sunspot_gru.safetensors';
+
+/** Exit code when the run finished but some input lines or samples were rejected. */
+export const EXIT_REJECTED = 3;
+
 export const predictCommand: CliCommand = {
   name: 'predict',
-  summary: '(predict: not available yet)',
-  help: 'gru-stream predict: not available yet',
-  async run() {
-    throw usageError('gru-stream predict is not available yet');
+  summary: 'stream samples (NDJSON or CSV) through a model, one NDJSON forecast per sample',
+  help: `Usage: gru-stream predict [--model FILE] [--input FILE|-] [--format ndjson|csv]
+                          [--workers N] [--horizon K] [--capacity N] [--on-invalid report|output|fail]
+
+Reads samples, keeps one hidden state per series, writes one NDJSON record per sample to stdout:
+  {"series":"a","t":3,"forecast":[12.5],"actual":[11.9]}      (forecast null when none exists yet)
+
+Options:
+  --model FILE       safetensors model (default: the bundled ${DEFAULT_MODEL})
+  --input FILE|-     input file, or - for stdin (default -)
+  --format F         ndjson or csv (default: csv for *.csv files, else ndjson)
+                     NDJSON: {"series":"id","values":[...],"t":...} per line ("value" for one column)
+                     CSV: header row; the model's columns are the values, a "series" column gives
+                     the id (else the file name), t/time/date/year/index gives t
+  --workers N        worker threads (default 0: step on the main thread)
+  --horizon K        forecast K steps ahead; adds "path": [[...] x K] (default 1)
+  --capacity N       series kept at once before least-recently-used eviction (default 16384)
+  --on-invalid P     report (default): errors to stderr only; output: also an error record in
+                     the sample's place on stdout; fail: stop at the first bad sample
+
+Errors go to stderr as "gru-stream: CODE: line N: message".
+Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples rejected, 1 fatal error, 2 usage.`,
+  async run(argv, io) {
+    const { values: v, positionals } = parseCommandArgs('predict', argv, {
+      model: { type: 'string' },
+      input: { type: 'string' },
+      format: { type: 'string' },
+      workers: { type: 'string' },
+      horizon: { type: 'string' },
+      capacity: { type: 'string' },
+      'on-invalid': { type: 'string' },
+    });
+    if (positionals.length > 0) throw usageError(`gru-stream predict: unexpected argument "${positionals[0]}"`);
+    const format = v.format as string | undefined;
+    if (format !== undefined && format !== 'ndjson' && format !== 'csv') throw usageError(`--format must be ndjson or csv (got "${format}")`);
+    const onInvalid = (v['on-invalid'] as string | undefined) ?? 'report';
+    if (!['report', 'output', 'fail'].includes(onInvalid)) throw usageError(`--on-invalid must be report, output or fail (got "${onInvalid}")`);
+    const model = await loadModel((v.model as string | undefined) ?? packagePath(DEFAULT_MODEL));
+    const predictor = createPredictor(model, {
+      workers: intOption('workers', v.workers as string | undefined, 0, 0, 256),
+      horizon: intOption('horizon', v.horizon as string | undefined, 1, 1, 10000),
+      capacity: intOption('capacity', v.capacity as string | undefined, 16384, 4, 1 << 24),
+      onInvalid: onInvalid as InvalidPolicy,
+    });
+    const input = openInput((v.input as string | undefined) ?? '-', model.config.columns, io.stdin, format as InputFormat | undefined);
+    let rejected = 0;
+    const report = (err: GruStreamError): void => {
+      rejected++;
+      io.stderr.write(`gru-stream: ${err.code}: ${err.message}\n`);
+    };
+    input.parser.on('invalid', report);
+    predictor.on('invalid', report);
+    try {
+      await pipeline(input.source, input.parser, predictor, createNdjsonWriter(), io.stdout, { end: io.stdout !== process.stdout });
+    } catch (err) {
+      // A closed stdout (`| head`) is the reader's choice, not a failure.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+      throw err;
+    }
+    return rejected > 0 ? EXIT_REJECTED : 0;
   },
 };

@@ -1,0 +1,62 @@
+import type { ModelConfig } from './model-config.js';
+
+/**
+ * The model's input transform and its inverse, exactly as the training recipe in
+ * ../shared/fixtures/README.md defines them (float64 arithmetic, cast to float32 for the GRU):
+ *   zscore:            x = (v - mean) / std                  forecast = pred * std + mean
+ *   log_return+zscore: x = (ln v - ln v_prev - mean) / std   forecast = v * exp(pred * std + mean)
+ *   none:              x = v                                 forecast = pred
+ * A log-return series cannot produce an input from its first sample; that sample only
+ * primes v_prev and gets no forecast.
+ */
+export class Normaliser {
+  readonly usesPrevious: boolean;
+  private readonly mean: number[];
+  private readonly std: number[];
+  private readonly logReturn: boolean;
+
+  constructor(config: Pick<ModelConfig, 'transform' | 'normMean' | 'normStd'>) {
+    this.logReturn = config.transform === 'log_return+zscore';
+    this.usesPrevious = this.logReturn;
+    const identity = config.transform === 'none';
+    this.mean = identity ? config.normMean.map(() => 0) : config.normMean;
+    this.std = identity ? config.normStd.map(() => 1) : config.normStd;
+  }
+
+  /** Why a finite value is still unusable, or null. Log returns need strictly positive levels. */
+  rejectValue(v: number): string | null {
+    return this.logReturn && !(v > 0) ? `${v} is not > 0, which log_return+zscore needs` : null;
+  }
+
+  /**
+   * Write the normalised input for `values` to x[xAt..]. `prev` holds the series' previous raw
+   * values at prevAt (meaningful when hasPrev). Returns false when no input exists yet.
+   */
+  encode(values: ArrayLike<number>, prev: Float64Array, prevAt: number, hasPrev: boolean, x: Float32Array, xAt: number): boolean {
+    if (this.logReturn && !hasPrev) return false;
+    for (let c = 0; c < values.length; c++) {
+      const v = this.logReturn ? Math.log(values[c]) - Math.log(prev[prevAt + c]) : values[c];
+      x[xAt + c] = (v - this.mean[c]) / this.std[c];
+    }
+    return true;
+  }
+
+  /**
+   * Turn `steps` normalised forecasts (pred[predAt..], `columns` each) into original units, feeding
+   * each decoded level into the next step for log returns. Returns [steps][columns].
+   */
+  decode(pred: Float32Array, predAt: number, steps: number, columns: number, last: ArrayLike<number>): number[][] {
+    const path: number[][] = [];
+    let level: ArrayLike<number> = last;
+    for (let k = 0; k < steps; k++) {
+      const row = new Array<number>(columns);
+      for (let c = 0; c < columns; c++) {
+        const z = pred[predAt + k * columns + c] * this.std[c] + this.mean[c];
+        row[c] = this.logReturn ? level[c] * Math.exp(z) : z;
+      }
+      path.push(row);
+      level = row;
+    }
+    return path;
+  }
+}

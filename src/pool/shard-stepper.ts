@@ -1,0 +1,69 @@
+import type { ArenaLayout } from '../kernel/layout.js';
+import { scratchSlot } from '../kernel/layout.js';
+import type { GruKernel } from '../kernel/kernel.js';
+import type { PackedWeights } from '../kernel/pack-weights.js';
+import { type KernelPreference, createKernel } from '../kernel/select.js';
+
+/** What one compute thread needs to step its share of a batch; sent once (as piscina workerData). */
+export interface StepperInit {
+  weights: PackedWeights;
+  arena: Float32Array;
+  arenaLayout: ArenaLayout;
+  horizon: number;
+  kernel: KernelPreference;
+}
+
+/**
+ * Steps a shard of series on one thread: one live step per row, then (horizon > 1) a roll-out
+ * that feeds each forecast back as the next input on a *copy* of the state in this thread's
+ * scratch slots, so the live state only ever advances by the real samples.
+ * The same code runs on the main thread and inside pool workers.
+ */
+export class ShardStepper {
+  readonly kernel: GruKernel;
+  private readonly init: StepperInit;
+  private readonly outputSize: number;
+  private readonly rolloutSlots: Int32Array;
+  private readonly rolloutIn: Float32Array;
+  private readonly stepOut: Float32Array;
+
+  constructor(init: StepperInit) {
+    this.init = init;
+    const { weights, arena, arenaLayout } = init;
+    this.outputSize = weights.layout.shape.outputSize;
+    const maxBatch = arenaLayout.maxBatch;
+    this.kernel = createKernel({ weights: weights.data, layout: weights.layout, arena, arenaLayout }, maxBatch, init.kernel);
+    this.rolloutSlots = new Int32Array(maxBatch);
+    this.rolloutIn = new Float32Array(maxBatch * Math.max(1, this.outputSize));
+    this.stepOut = new Float32Array(maxBatch * Math.max(1, this.outputSize));
+  }
+
+  /**
+   * Step rows [0, count) of slots/inputs; write [count][horizon][O] forecasts to out.
+   * `thread` picks the scratch block; two shards running at once must use different threads.
+   */
+  run(thread: number, count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): void {
+    const { horizon, arena, arenaLayout } = this.init;
+    const O = this.outputSize;
+    if (horizon === 1) {
+      this.kernel.step(count, slots, inputs, out);
+      return;
+    }
+    const stride = arenaLayout.slotStride;
+    const base = scratchSlot(arenaLayout, thread);
+    this.kernel.step(count, slots, inputs, this.stepOut);
+    for (let b = 0; b < count; b++) {
+      this.rolloutSlots[b] = base + b;
+      arena.copyWithin((base + b) * stride, slots[b] * stride, slots[b] * stride + stride);
+    }
+    for (let k = 0; ; k++) {
+      for (let b = 0; b < count; b++) {
+        for (let o = 0; o < O; o++) out[(b * horizon + k) * O + o] = this.stepOut[b * O + o];
+      }
+      if (k === horizon - 1) break;
+      // The forecast is the next normalised input (the predictor requires outputSize == inputSize for horizon > 1).
+      this.rolloutIn.set(this.stepOut.subarray(0, count * O));
+      this.kernel.step(count, this.rolloutSlots, this.rolloutIn, this.stepOut);
+    }
+  }
+}

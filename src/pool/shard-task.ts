@@ -1,0 +1,11 @@
+/** The message a pool worker receives for one shard of a batch (structured-cloned, small). */
+export interface ShardTask {
+  /** Scratch block index: distinct for shards that run at the same time. */
+  thread: number;
+  count: number;
+  slots: Int32Array;
+  /** [count][inputSize] normalised float32 inputs. */
+  inputs: Float32Array;
+  /** Test-only fault injection, see workers/gru-worker.ts. */
+  fault?: 'exit-mid-batch';
+}

@@ -1,0 +1,282 @@
+import { Transform } from 'node:stream';
+import { ErrorCodes, type GruStreamError, GruStreamError as GSError, isGruStreamError } from '../errors.js';
+import { arenaLayout } from '../kernel/layout.js';
+import type { GruModel } from '../model/model.js';
+import { Normaliser } from '../model/normaliser.js';
+import { ShardRunner } from '../pool/shard-runner.js';
+import { SeriesState } from '../state/series-state.js';
+import { type StateSnapshot, exportSnapshot, importSnapshot } from '../state/snapshot.js';
+import { Batch, type BatchEntry } from './batch.js';
+import { type PredictorOptions, type ResolvedOptions, resolvePredictorOptions } from './predictor-options.js';
+import { type CheckedSample, checkSample } from './sample.js';
+
+interface Waiting {
+  sample: CheckedSample | null;
+  error: GruStreamError | null;
+  callback: () => void;
+}
+
+/** One output record per accepted sample, in input order. */
+export interface Forecast {
+  series: string;
+  t: number | string;
+  /** Next-step forecast in the model's columns order and original units; null when none can be made yet. */
+  forecast: number[] | null;
+  /** The sample's own values (original units). */
+  actual: number[];
+  /** With horizon > 1: [horizon][columns], path[0] equal to forecast. */
+  path?: number[][] | null;
+}
+
+/** What onInvalid: 'output' pushes in a rejected sample's place. */
+export interface ErrorRecord {
+  error: ReturnType<GruStreamError['toJSON']>;
+  series?: string;
+  line?: number;
+}
+
+export interface PredictorStats {
+  samplesIn: number;
+  forecastsOut: number;
+  rejected: number;
+  evicted: number;
+  liveSeries: number;
+  workerRestarts: number;
+}
+
+/**
+ * A Transform (object mode) from samples to forecasts that keeps one GRU state per series id.
+ *
+ *   write(sample) ─► validate ─► slot (LRU) ─► normalise ─► [filling batch] ──turn ends──► [stepping batch] ─► push forecasts
+ *                                                                    ▲ at most one of each; the next
+ *                                                                    └ fills while the last steps
+ * Per-series order: a series appears at most once per batch and batches step one after another.
+ * Global order: records are pushed batch by batch, entry by entry, so outputs follow inputs.
+ * Backpressure: a write's callback is held while the filling batch is full behind a stepping one,
+ * or while the readable side is above its high-water mark; so write() returns false and 'drain'
+ * follows, and memory stays bounded by two batches plus the buffers.
+ */
+export class Predictor extends Transform {
+  readonly model: GruModel;
+  readonly options: ResolvedOptions;
+  private readonly state: SeriesState;
+  private readonly normaliser: Normaliser;
+  private readonly columns: number;
+  private readonly runner: Promise<ShardRunner>;
+  /** Per slot: seq of the last batch that holds it (0 = none), to spot a repeat within a batch. */
+  private readonly batchOf: Float64Array;
+  private filling: Batch;
+  private spare: Batch;
+  private stepping: Batch | null = null;
+  private nextSeq = 1;
+  private flushScheduled = false;
+  /** A sample (or, with onInvalid 'output', a rejection) not placed yet, with its write callback. */
+  private waiting: Waiting | null = null;
+  /** A write callback held back for readable-side backpressure. */
+  private heldCallback: (() => void) | null = null;
+  private idleWaiters: Array<() => void> = [];
+  private readonly counters = { samplesIn: 0, forecastsOut: 0, rejected: 0, evicted: 0 };
+  private crashes = 0;
+
+  constructor(model: GruModel, options: PredictorOptions = {}) {
+    const resolved = resolvePredictorOptions(model, options);
+    super({ objectMode: true, highWaterMark: resolved.highWaterMark });
+    this.model = model;
+    this.options = resolved;
+    this.columns = model.config.inputSize;
+    this.normaliser = new Normaliser(model.config);
+    const threads = resolved.workers + 1;
+    const layout = arenaLayout(model.shape, resolved.capacity, resolved.maxBatch, threads);
+    this.state = new SeriesState(layout, this.columns);
+    this.batchOf = new Float64Array(resolved.capacity);
+    const perRow = resolved.horizon * model.config.outputSize;
+    this.filling = new Batch(resolved.maxBatch, this.columns, perRow);
+    this.spare = new Batch(resolved.maxBatch, this.columns, perRow);
+    this.filling.reuse(this.nextSeq++);
+    this.runner = ShardRunner.create({
+      weights: model.weights,
+      arena: this.state.arena,
+      arenaLayout: layout,
+      workers: resolved.workers,
+      mainThread: false,
+      horizon: resolved.horizon,
+      kernel: resolved.kernel,
+      injectFault: resolved.injectWorkerFault,
+    });
+    // Surface a pool that cannot start as a stream error, not an unhandled rejection.
+    this.runner.catch((err) => this.destroy(err));
+  }
+
+  stats(): PredictorStats {
+    return { ...this.counters, liveSeries: this.state.slots.size, workerRestarts: this.crashes };
+  }
+
+  override _transform(raw: unknown, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.counters.samplesIn++;
+    let sample: CheckedSample;
+    try {
+      sample = checkSample(raw, this.model.config.columns, this.normaliser, this.options.knownSeries);
+    } catch (err) {
+      this.reject(err as GruStreamError, raw, callback);
+      return;
+    }
+    this.waiting = { sample, error: null, callback };
+    this.place();
+  }
+
+  private reject(err: GruStreamError, raw: unknown, callback: (err?: Error | null) => void): void {
+    this.counters.rejected++;
+    if (this.options.onInvalid === 'fail') {
+      callback(err);
+      return;
+    }
+    this.emit('invalid', err);
+    if (this.options.onInvalid === 'output') {
+      this.waiting = { sample: null, error: err, callback };
+      this.place();
+      return;
+    }
+    callback();
+  }
+
+  /** Put the waiting sample into the filling batch, dispatching first if it cannot go there. */
+  private place(): void {
+    const w = this.waiting;
+    if (!w) return;
+    const batch = this.filling;
+    const existing = w.sample ? this.state.slots.get(w.sample.series) : undefined;
+    const repeat = existing !== undefined && this.batchOf[existing] === batch.seq;
+    if (batch.entries.length >= this.options.maxBatch || repeat) {
+      if (this.stepping) return; // place() runs again when the stepping batch completes
+      this.dispatch();
+      return this.place();
+    }
+    this.waiting = null;
+    if (w.sample) this.admit(batch, w.sample);
+    else batch.entries.push({ series: (w.error!.details.series as string) ?? '', t: '', actual: [], line: w.error!.details.line as number | undefined, row: -1, error: w.error! });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushTurn);
+    }
+    if (this.readableLength >= this.readableHighWaterMark) this.heldCallback = w.callback;
+    else w.callback();
+  }
+
+  /** Add a validated sample to the batch: find or make its slot, normalise, assign a kernel row. */
+  private admit(batch: Batch, s: CheckedSample): void {
+    const st = this.state;
+    const slot = st.acquire(s.series, this.onEvict);
+    this.batchOf[slot] = batch.seq;
+    const C = this.columns;
+    const t = s.t ?? st.steps[slot];
+    st.steps[slot]++;
+    const row = batch.rows;
+    const stepped = this.normaliser.encode(s.values, st.previous, slot * C, st.hasPrevious[slot] === 1, batch.inputs, row * C);
+    if (this.normaliser.usesPrevious) {
+      for (let c = 0; c < C; c++) st.previous[slot * C + c] = s.values[c];
+      st.hasPrevious[slot] = 1;
+    }
+    if (stepped) {
+      batch.slots[row] = slot;
+      batch.rows++;
+    }
+    batch.entries.push({ series: s.series, t, actual: s.values, line: s.line, row: stepped ? row : -1 });
+  }
+
+  private readonly onEvict = (series: string): void => {
+    this.counters.evicted++;
+    this.emit('evict', { series });
+  };
+
+  private readonly flushTurn = (): void => {
+    this.flushScheduled = false;
+    if (!this.stepping && this.filling.entries.length > 0) this.dispatch();
+  };
+
+  /** Start stepping the filling batch; a fresh one starts filling. */
+  private dispatch(): void {
+    const batch = this.filling;
+    this.stepping = batch;
+    this.filling = this.spare;
+    this.filling.reuse(this.nextSeq++);
+    const started = performance.now();
+    this.runner
+      .then((runner) => (batch.rows > 0 ? runner.run(batch.rows, batch.slots, batch.inputs, batch.out).then(() => runner) : runner))
+      .then((runner) => {
+        this.crashes = runner.crashes;
+        this.complete(batch, performance.now() - started);
+      }, (err) => this.destroy(isGruStreamError(err) ? err : new GSError(ErrorCodes.ERR_WORKER, `stepping a batch failed: ${(err as Error).message}`)));
+  }
+
+  private complete(batch: Batch, latencyMs: number): void {
+    if (this.destroyed) return;
+    const { horizon } = this.options;
+    const C = this.columns;
+    for (const e of batch.entries) this.push(this.record(e, batch, horizon, C));
+    this.emit('batch', { size: batch.rows, latencyMs });
+    this.spare = batch;
+    this.stepping = null;
+    this.place();
+    // What filled while this batch stepped goes next, without waiting for the turn to end.
+    if (!this.stepping && this.filling.entries.length > 0) this.dispatch();
+    if (!this.stepping && this.filling.entries.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private record(e: BatchEntry, batch: Batch, horizon: number, C: number): Forecast | ErrorRecord {
+    if (e.error) return { error: e.error.toJSON(), ...(e.series ? { series: e.series } : {}), ...(e.line !== undefined ? { line: e.line } : {}) };
+    this.counters.forecastsOut++;
+    if (e.row < 0) return horizon > 1 ? { series: e.series, t: e.t, forecast: null, actual: e.actual, path: null } : { series: e.series, t: e.t, forecast: null, actual: e.actual };
+    const path = this.normaliser.decode(batch.out, e.row * horizon * C, horizon, C, e.actual);
+    return horizon > 1 ? { series: e.series, t: e.t, forecast: path[0], actual: e.actual, path } : { series: e.series, t: e.t, forecast: path[0], actual: e.actual };
+  }
+
+  override _read(size: number): void {
+    super._read(size);
+    const held = this.heldCallback;
+    if (held && this.readableLength < this.readableHighWaterMark) {
+      this.heldCallback = null;
+      held();
+    }
+  }
+
+  override _flush(callback: (err?: Error | null) => void): void {
+    this.whenIdle().then(() => this.runner).then((r) => r.close()).then(() => callback(), callback);
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.runner.then((r) => r.close(), () => undefined).then(() => callback(err));
+  }
+
+  /** Resolves once every accepted sample has been stepped and pushed. */
+  private whenIdle(): Promise<void> {
+    if (!this.stepping && this.filling.entries.length > 0) this.dispatch();
+    if (!this.stepping && this.filling.entries.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Forget a series' state (its next sample starts from zero). Applied after all earlier writes. */
+  async reset(series: string): Promise<boolean> {
+    await this.whenIdle();
+    return this.state.slots.remove(series) !== undefined;
+  }
+
+  /** Every series' state, bit-exact, after all earlier writes have been stepped. JSON-serialisable. */
+  async exportState(): Promise<StateSnapshot> {
+    await this.whenIdle();
+    return exportSnapshot(this.state, this.model);
+  }
+
+  /** Restore series states from exportState() (of a predictor on the same model); replaces same-id series. */
+  async importState(snapshot: StateSnapshot): Promise<void> {
+    await this.whenIdle();
+    importSnapshot(this.state, this.model, snapshot, this.onEvict);
+  }
+}
+
+export function createPredictor(model: GruModel, options: PredictorOptions = {}): Predictor {
+  return new Predictor(model, options);
+}
