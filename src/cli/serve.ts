@@ -1,12 +1,91 @@
-import { usageError } from './args.js';
+import { once } from 'node:events';
+import { DEFAULT_MODEL_PATH, DEFAULT_RATE, DEFAULT_REPLAY_PATH } from '../serve/options.js';
+import { serve } from '../serve/server.js';
+import { packagePath } from '../util/package-root.js';
+import { intOption, numberOption, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 
-// Placeholder: this command is being built (see the open issues); it refuses loudly meanwhile.
 export const serveCommand: CliCommand = {
   name: 'serve',
-  summary: '(serve: not available yet)',
-  help: 'gru-stream serve: not available yet',
-  async run() {
-    throw usageError('gru-stream serve is not available yet');
+  summary: 'serve live forecasts over WebSocket, with a dashboard and Prometheus metrics',
+  help: `Usage: gru-stream serve [OPTIONS]
+
+Forecast samples as they arrive and publish the forecasts live:
+  GET /            dashboard (charts of actual vs forecast, live accuracy vs persistence)
+  WS  /forecasts   forecasts, accuracy and invalid-input reports as JSON messages (?series=a,b)
+  WS  /ingest      producers push JSON samples (one object or an array per message)
+  GET /healthz     JSON status          GET /metrics   Prometheus text
+
+With no --model, --input or --replay it runs the bundled demo: the sunspot GRU replaying the
+monthly sunspot numbers (series "sunspot_month") at ${DEFAULT_RATE} samples/s, looping.
+
+Options:
+  --model FILE        safetensors model (default: the bundled sunspot model)
+  --host HOST         address to listen on (default 127.0.0.1)
+  --port N            port (default 8080; 0 = any free port)
+  --token T           require this token on both WebSocket endpoints
+                      (Authorization: Bearer T or ?token=T); default: $GRU_STREAM_TOKEN
+  --input FILE|-      NDJSON or CSV samples to forecast (- = stdin)
+  --format F          ndjson or csv (default: from the extension, .csv = csv)
+  --replay CSV        replay a CSV at --rate samples per second
+  --rate N            replay rate, samples per second (default ${DEFAULT_RATE})
+  --loop              start the replay over at the end (default with no arguments)
+  --series ID         series id for CSV rows without a series column (default: the file name)
+  --workers N         predictor worker threads (default 0 = main thread)
+  --capacity N        series kept at once (least recently used evicted past it)
+  --horizon N         forecast steps per sample (default 1)
+  --history N         forecasts per series sent to a new subscriber (default 500)
+
+Runs until SIGINT or SIGTERM, then closes connections (code 1001) and exits 0.
+See docs/serving.md for message shapes, close codes and metric names.`,
+  async run(argv, io) {
+    const { values } = parseCommandArgs('serve', argv, {
+      model: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      token: { type: 'string' },
+      input: { type: 'string' },
+      format: { type: 'string' },
+      replay: { type: 'string' },
+      rate: { type: 'string' },
+      loop: { type: 'boolean' },
+      series: { type: 'string' },
+      workers: { type: 'string' },
+      capacity: { type: 'string' },
+      horizon: { type: 'string' },
+      history: { type: 'string' },
+    });
+    const str = (k: string): string | undefined => values[k] as string | undefined;
+    const format = str('format');
+    if (format !== undefined && format !== 'ndjson' && format !== 'csv') throw usageError(`--format must be ndjson or csv (got "${format}")`);
+    // No model and no data: the bundled demo, replaying the bundled CSV forever.
+    const demo = str('model') === undefined && str('input') === undefined && str('replay') === undefined;
+    if (str('rate') !== undefined && str('replay') === undefined && !demo) throw usageError('--rate needs --replay');
+    const token = str('token') ?? (io.env.GRU_STREAM_TOKEN || undefined);
+    const history = str('history');
+    const rate = numberOption('rate', str('rate'), DEFAULT_RATE);
+    const handle = await serve({
+      model: str('model') ?? packagePath(DEFAULT_MODEL_PATH),
+      host: str('host'),
+      port: intOption('port', str('port'), 8080, 0, 65535),
+      token,
+      input: str('input') === '-' ? io.stdin : str('input'),
+      format: format as 'ndjson' | 'csv' | undefined,
+      replay: demo ? packagePath(DEFAULT_REPLAY_PATH) : str('replay'),
+      rate,
+      loop: demo || values.loop === true,
+      series: str('series'),
+      workers: str('workers') === undefined ? undefined : intOption('workers', str('workers'), 0, 0, 256),
+      capacity: str('capacity') === undefined ? undefined : intOption('capacity', str('capacity'), 16384, 4),
+      horizon: str('horizon') === undefined ? undefined : intOption('horizon', str('horizon'), 1, 1, 10000),
+      limits: history === undefined ? undefined : { history: intOption('history', history, 500, 1, 100_000) },
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+    io.stdout.write(`gru-stream: dashboard at ${handle.url}${token !== undefined ? ' (add ?token=TOKEN)' : ''}\n`);
+    if (demo) io.stdout.write(`gru-stream: replaying the bundled sunspot data at ${rate} samples/s (series "sunspot_month")\n`);
+    const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+    io.stderr.write(`gru-stream: ${String(signal[0] ?? 'signal')} received, closing\n`);
+    await handle.close();
+    return 0;
   },
 };

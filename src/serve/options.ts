@@ -1,0 +1,141 @@
+import type { Readable } from 'node:stream';
+import { OptionError } from '../errors.js';
+import type { GruModel } from '../model/model.js';
+import { packagePath } from '../util/package-root.js';
+
+/** The bundled default: a real PyTorch forecaster and the R dataset it was trained on (assets/README.md). */
+export const DEFAULT_MODEL_PATH = 'assets/models/sunspot_gru.safetensors';
+export const DEFAULT_REPLAY_PATH = 'assets/data/sunspot_month.csv';
+export const DEFAULT_RATE = 50;
+
+/** Resource limits for the WebSocket endpoints; every one has a safe default. */
+export interface ServeLimits {
+  /** Largest /ingest message in bytes (ws closes the connection with 1009 past it). Default 64 KiB. */
+  ingestMaxPayload: number;
+  /** Largest /forecasts client message in bytes (subscribe/unsubscribe are small). Default 4 KiB. */
+  forecastsMaxPayload: number;
+  /** A subscriber's `ws.bufferedAmount` above which its messages are coalesced instead of sent. Default 256 KiB. */
+  subscriberHighWater: number;
+  /** A subscriber still behind after this many ms is closed with code 4008. Default 10 000. */
+  slowCloseMs: number;
+  /** Ping interval; a peer that has not answered the previous ping is terminated. Default 30 000. */
+  heartbeatMs: number;
+  /** Forecast records kept per series and sent to a new subscriber as one `history` message. Default 500. */
+  history: number;
+  /** Series with history kept (least recently updated dropped first). Default 256. */
+  historySeries: number;
+  /** Accuracy messages and MAE gauges are refreshed at most this often per series. Default 250 ms. */
+  accuracyIntervalMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ServeLimits> = Object.freeze({
+  ingestMaxPayload: 64 * 1024,
+  forecastsMaxPayload: 4 * 1024,
+  subscriberHighWater: 256 * 1024,
+  slowCloseMs: 10_000,
+  heartbeatMs: 30_000,
+  history: 500,
+  historySeries: 256,
+  accuracyIntervalMs: 250,
+});
+
+export interface ServeOptions {
+  /** A loaded model or a safetensors path. Default: the bundled sunspot model. */
+  model?: GruModel | string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 8080; 0 picks any free port (read it back from the handle). */
+  port?: number;
+  /** When set, both WebSocket endpoints require `Authorization: Bearer TOKEN` or `?token=TOKEN`. */
+  token?: string;
+  /** NDJSON or CSV samples to forecast: a path, '-' for process.stdin, or a readable stream. */
+  input?: string | Readable;
+  /** Format of `input`; default from the file extension (.csv = csv, anything else ndjson). */
+  format?: 'ndjson' | 'csv';
+  /** A CSV to replay at `rate` samples per second. */
+  replay?: string;
+  /** Replay rate in samples per second. Default 50. */
+  rate?: number;
+  /** Start the replay over when it reaches the end. Default false. */
+  loop?: boolean;
+  /** Series id for CSV rows without a `series` column. Default: the CSV file's name without extension. */
+  series?: string;
+  /** Passed to createPredictor. */
+  workers?: number;
+  capacity?: number;
+  horizon?: number;
+  knownSeries?: string[];
+  limits?: Partial<ServeLimits>;
+  /** Diagnostics (input errors, slow-client closes); default: none. The CLI passes stderr. */
+  log?: (line: string) => void;
+}
+
+/** ServeOptions with defaults applied and every value checked once, at the boundary. */
+export interface ResolvedServeOptions {
+  model: GruModel | string;
+  host: string;
+  port: number;
+  token: string | undefined;
+  input: string | Readable | undefined;
+  format: 'ndjson' | 'csv' | undefined;
+  replay: string | undefined;
+  rate: number;
+  loop: boolean;
+  series: string | undefined;
+  predictor: { workers?: number; capacity?: number; horizon?: number; knownSeries?: string[] };
+  limits: ServeLimits;
+  log: (line: string) => void;
+}
+
+function positiveInt(path: string, value: unknown, min = 1): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new OptionError(`options.${path} must be an integer >= ${min} (got ${String(value)})`, { option: path });
+  }
+  return value;
+}
+
+function nonEmptyString(path: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new OptionError(`options.${path} must be a non-empty string`, { option: path });
+  return value;
+}
+
+export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOptions {
+  if (options === null || typeof options !== 'object') throw new OptionError('options must be an object');
+  const port = options.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new OptionError(`options.port must be an integer from 0 to 65535 (got ${String(port)})`, { option: 'port' });
+  const rate = options.rate ?? DEFAULT_RATE;
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) throw new OptionError(`options.rate must be a positive number (got ${String(rate)})`, { option: 'rate' });
+  if (options.format !== undefined && options.format !== 'ndjson' && options.format !== 'csv') {
+    throw new OptionError(`options.format must be "ndjson" or "csv" (got ${String(options.format)})`, { option: 'format' });
+  }
+  const token = options.token === undefined ? undefined : nonEmptyString('token', options.token);
+  const limits: ServeLimits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(options.limits ?? {})) {
+    if (!(key in DEFAULT_LIMITS)) throw new OptionError(`options.limits.${key} is not a known limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`, { option: `limits.${key}` });
+    if (value === undefined) continue;
+    limits[key as keyof ServeLimits] = positiveInt(`limits.${key}`, value);
+  }
+  const predictor: ResolvedServeOptions['predictor'] = {};
+  if (options.workers !== undefined) predictor.workers = positiveInt('workers', options.workers, 0);
+  if (options.capacity !== undefined) predictor.capacity = positiveInt('capacity', options.capacity);
+  if (options.horizon !== undefined) predictor.horizon = positiveInt('horizon', options.horizon);
+  if (options.knownSeries !== undefined) {
+    if (!Array.isArray(options.knownSeries)) throw new OptionError('options.knownSeries must be an array of series ids', { option: 'knownSeries' });
+    predictor.knownSeries = options.knownSeries.map((s, i) => nonEmptyString(`knownSeries[${i}]`, s));
+  }
+  return {
+    model: options.model ?? packagePath(DEFAULT_MODEL_PATH),
+    host: options.host === undefined ? '127.0.0.1' : nonEmptyString('host', options.host),
+    port,
+    token,
+    input: options.input,
+    format: options.format,
+    replay: options.replay === undefined ? undefined : nonEmptyString('replay', options.replay),
+    rate,
+    loop: options.loop ?? false,
+    series: options.series === undefined ? undefined : nonEmptyString('series', options.series),
+    predictor,
+    limits,
+    log: options.log ?? (() => {}),
+  };
+}

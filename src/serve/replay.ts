@@ -1,0 +1,82 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type SourceSink, inputParser } from './input.js';
+
+/**
+ * `--replay CSV --rate N`: the CSV's rows are written to the predictor at N samples per second.
+ *
+ * The schedule is absolute: row k is due at t0 + k / rate, and each wait is computed from the
+ * clock, never accumulated, so timer lateness does not add up into drift (a late timer only makes
+ * the next wait shorter; rows already due are written at once). When the predictor pushes back,
+ * the replay waits for 'drain' and then moves t0 forward by the time lost: a stall slows the
+ * replay down, it is not made up afterwards with a burst.
+ *
+ * With `loop`, every series seen in a pass is reset (fresh GRU state, accuracy and history, as at
+ * the first row) before the next pass starts, so each pass is the same experiment again.
+ */
+export interface ReplayOptions extends SourceSink {
+  path: string;
+  rate: number;
+  loop: boolean;
+  columns: readonly string[];
+  series: string | undefined;
+  /** Forget a series between passes; resolves once the predictor has pushed everything before it. */
+  resetSeries: (series: string) => Promise<void>;
+}
+
+export interface ReplaySource {
+  /** Resolves when a non-looping replay reaches the end (or when stopped). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startReplay(options: ReplayOptions): ReplaySource {
+  const abort = new AbortController();
+  const { signal } = abort;
+  const period = 1000 / options.rate;
+  const { gate } = options;
+
+  async function pass(seen: Set<string>): Promise<void> {
+    let t0 = performance.now();
+    let k = 0;
+    const parser = inputParser(options.path, 'csv', options.columns, options.series);
+    parser.on('invalid', options.onInvalid);
+    await pipeline(createReadStream(options.path), parser, async (rows: AsyncIterable<{ series: string }>) => {
+      for await (const row of rows) {
+        const wait = t0 + k * period - performance.now();
+        // Below a millisecond a timer cannot help; the row is due, write it now.
+        if (wait >= 1) await sleep(wait, undefined, { signal });
+        if (signal.aborted || gate.isClosed) return;
+        seen.add(row.series);
+        options.onSample();
+        k++;
+        if (!gate.write(row)) {
+          await gate.drained();
+          const late = performance.now() - (t0 + k * period);
+          if (late > 0) t0 += late;
+        }
+      }
+    }, { signal });
+  }
+
+  const done = (async () => {
+    do {
+      const seen = new Set<string>();
+      await pass(seen);
+      if (!options.loop || signal.aborted) return;
+      for (const series of seen) await options.resetSeries(series);
+    } while (!signal.aborted);
+  })().catch((err: Error) => {
+    if (signal.aborted) return;
+    throw err;
+  });
+
+  return {
+    done,
+    stop: async () => {
+      abort.abort();
+      await done.catch(() => undefined);
+    },
+  };
+}
