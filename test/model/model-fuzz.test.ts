@@ -2,7 +2,7 @@
 // attack: each load either gives a working model or throws a ModelError with an ERR_MODEL_* code.
 // Never another exception type, a crash, a hang or a model that computes non-finite numbers.
 // Targeted, one-code-per-damage tests are in model-corruption.test.ts.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,7 +19,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20250611);
 const MODEL_CODES: ReadonlySet<string> = new Set([ErrorCodes.ERR_MODEL_FORMAT, ErrorCodes.ERR_MODEL_SHAPE, ErrorCodes.ERR_MODEL_METADATA, ErrorCodes.ERR_MODEL_VALUES]);
 const FLT_MAX = 3.4028234663852886e38;
 
-const BASES = ['golden', 'models'].flatMap((dir) =>
+// Found by listing, so GRU_STREAM_FIXTURES (the acceptance set) is fuzzed the same way.
+const BASES = ['golden', 'models'].filter((dir) => existsSync(join(fixturesDir, dir))).flatMap((dir) =>
   readdirSync(join(fixturesDir, dir))
     .filter((f) => f.endsWith('.safetensors'))
     .sort()
@@ -79,8 +80,8 @@ afterAll(() => {
 });
 
 describe('model-file fuzzing', () => {
-  it('finds the fixture models (both golden and trained)', () => {
-    expect(BASES.length).toBeGreaterThanOrEqual(10);
+  it('finds the fixture models, and each loads unmutated', () => {
+    expect(BASES.some((b) => b.name.startsWith('golden/'))).toBe(true);
     for (const base of BASES) expect(outcome(base.bytes)).toBe('loaded');
   });
 
