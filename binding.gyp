@@ -1,0 +1,11 @@
+{
+  "targets": [
+    {
+      "target_name": "gru_stream_native",
+      "sources": ["native/addon.cc", "native/gru_kernel.cc"],
+      "cflags": ["-O3"],
+      "cflags_cc": ["-O3", "-std=c++17"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}
