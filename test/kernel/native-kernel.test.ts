@@ -1,0 +1,260 @@
+// The native kernel against the portable one (the reference), on random models; plus the fallback.
+// The addon is expected whenever it can be: unless the build was skipped (GRU_STREAM_SKIP_NATIVE=1)
+// or the addon itself reports a CPU without AVX2/FMA, a missing or broken addon fails these tests.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GruStreamError } from '../../src/errors.js';
+import { createJsKernel } from '../../src/kernel/js-kernel.js';
+import type { KernelContext } from '../../src/kernel/kernel.js';
+import { type GruShape, arenaLayout, sharedFloats } from '../../src/kernel/layout.js';
+import { createNativeKernel, nativeAddonPath, nativeKernelStatus } from '../../src/kernel/native-kernel.js';
+import { packWeights } from '../../src/kernel/pack-weights.js';
+import { availableKernels, createKernel } from '../../src/kernel/select.js';
+
+const TOLERANCE = 1e-5;
+const ENV_KEYS = ['GRU_STREAM_KERNEL', 'GRU_STREAM_NATIVE_PATH'] as const;
+let savedEnv: Record<string, string | undefined> = {};
+
+beforeEach(() => {
+  savedEnv = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
+  for (const k of ENV_KEYS) delete process.env[k];
+});
+afterEach(() => {
+  for (const k of ENV_KEYS) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
+});
+
+function nativeExpected(): boolean {
+  if (process.env.GRU_STREAM_SKIP_NATIVE === '1' || process.arch !== 'x64') return false;
+  const saved = process.env.GRU_STREAM_KERNEL;
+  delete process.env.GRU_STREAM_KERNEL;
+  const status = nativeKernelStatus();
+  if (saved !== undefined) process.env.GRU_STREAM_KERNEL = saved;
+  return status.cause !== 'cpu';
+}
+const expected = nativeExpected();
+
+/** mulberry32: a tiny seeded generator so every failing case is reproducible from its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Case {
+  shape: GruShape;
+  batch: number;
+  steps: number;
+  seed: number;
+}
+
+function uniform(n: number, scale: number, rand: () => number): Float32Array {
+  return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
+}
+
+/** A random model (PyTorch-like init, a bit wider so gates saturate sometimes) and a live arena. */
+function setup(c: Case): { ctx: KernelContext; rand: () => number } {
+  const rand = rng(c.seed);
+  const { inputSize: I, hiddenSize: H, numLayers: L, outputSize: O } = c.shape;
+  const k = 1.5 / Math.sqrt(H);
+  const layers = Array.from({ length: L }, (_, l) => {
+    const inSize = l === 0 ? I : H;
+    return { weightIh: uniform(3 * H * inSize, k, rand), weightHh: uniform(3 * H * H, k, rand), biasIh: uniform(3 * H, k, rand), biasHh: uniform(3 * H, k, rand) };
+  });
+  const head = O > 0 ? { weight: uniform(O * H, k, rand), bias: uniform(O, k, rand) } : null;
+  const packed = packWeights({ shape: c.shape, layers, head });
+  // Room for more slots than the batch, so the rows are spread over a larger arena.
+  const arena = arenaLayout(c.shape, 2 * c.batch + 3, c.batch, 1);
+  const states = sharedFloats(arena.totalFloats);
+  for (let s = 0; s < arena.totalSlots; s++) states.set(uniform(L * H, 1, rand), s * arena.slotStride);
+  return { ctx: { weights: packed.data, layout: packed.layout, arena: states, arenaLayout: arena }, rand };
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/**
+ * Steps the same series on both kernels (each with its own copy of the arena) and compares states
+ * and head outputs after every step; slots outside the batch must stay bit-identical.
+ * Alternate steps pass fresh typed arrays, so both the addon's bound fast path and rebinding run.
+ */
+function compare(c: Case): void {
+  const { ctx, rand } = setup(c);
+  const { inputSize: I, outputSize: O } = c.shape;
+  const nativeCtx = { ...ctx, arena: sharedFloats(ctx.arena.length) };
+  nativeCtx.arena.set(ctx.arena);
+  const before = new Uint32Array(ctx.arena.slice().buffer);
+  const js = createJsKernel(ctx, c.batch);
+  const native = createNativeKernel(nativeCtx, c.batch);
+  expect(native, 'native kernel').not.toBeNull();
+  // Distinct slots in shuffled order, skipping some, so rows are neither contiguous nor sorted.
+  const all = Array.from({ length: ctx.arenaLayout.totalSlots }, (_, i) => i);
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [all[i], all[j]] = [all[j], all[i]];
+  }
+  const slots = Int32Array.from(all.slice(0, c.batch));
+  const inputs = new Float32Array(c.batch * I);
+  const outJs = new Float32Array(Math.max(1, c.batch * O));
+  const outNative = new Float32Array(Math.max(1, c.batch * O));
+  for (let t = 0; t < c.steps; t++) {
+    inputs.set(uniform(inputs.length, 2, rand));
+    js.step(c.batch, slots, inputs, outJs);
+    if (t % 2 === 0) native!.step(c.batch, slots, inputs, outNative);
+    else native!.step(c.batch, slots.slice(), inputs.slice(), outNative);
+    expect(maxDiff(nativeCtx.arena, ctx.arena), `states after step ${t}`).toBeLessThan(TOLERANCE);
+    if (O > 0) expect(maxDiff(outNative, outJs), `head output after step ${t}`).toBeLessThan(TOLERANCE);
+  }
+  const after = new Uint32Array(nativeCtx.arena.buffer);
+  const inBatch = new Set(slots);
+  const stride = ctx.arenaLayout.slotStride;
+  for (let s = 0; s < ctx.arenaLayout.totalSlots; s++) {
+    if (inBatch.has(s)) continue;
+    for (let i = s * stride; i < (s + 1) * stride; i++) if (after[i] !== before[i]) throw new Error(`slot ${s} (not in the batch) changed at float ${i}`);
+  }
+}
+
+function shape(inputSize: number, hiddenSize: number, numLayers: number, outputSize: number, resetAfter: boolean): GruShape {
+  return { inputSize, hiddenSize, numLayers, outputSize, resetAfter };
+}
+
+describe('native kernel', () => {
+  it.skipIf(!expected)('is available (built by npm ci / scripts/build-native.mjs)', () => {
+    expect(nativeKernelStatus()).toMatchObject({ available: true });
+    expect(availableKernels()).toEqual(['native', 'js']);
+    expect(createKernel(setup({ shape: shape(2, 3, 1, 1, true), batch: 2, steps: 1, seed: 1 }).ctx, 2).name).toBe('native');
+  });
+
+  describe.each([true, false])('resetAfter=%s matches the js kernel within 1e-5', (resetAfter) => {
+    it.skipIf(!expected).each([
+      ['H=1', shape(1, 1, 1, 1, resetAfter), 1],
+      ['H=1, batch 37', shape(3, 1, 2, 0, resetAfter), 37],
+      ['I=5, H=13, odd sizes', shape(5, 13, 1, 2, resetAfter), 7],
+      ['4 layers', shape(4, 10, 4, 1, resetAfter), 9],
+      ['W1 shape', shape(1, 32, 1, 1, resetAfter), 1],
+      ['W2 shape, wide batch', shape(8, 64, 2, 1, resetAfter), 37],
+      ['H=70: panels and tails', shape(3, 70, 2, 3, resetAfter), 13],
+    ] as const)('%s', (_name, s, batch) => {
+      compare({ shape: s, batch, steps: 25, seed: 1000 + batch * 7 + s.hiddenSize });
+    });
+  });
+
+  it.skipIf(!expected)('matches the js kernel on random shapes, batches 1..37 and shuffled slots', () => {
+    const arb = fc.record({
+      inputSize: fc.integer({ min: 1, max: 9 }),
+      hiddenSize: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 40 })),
+      numLayers: fc.integer({ min: 1, max: 4 }),
+      outputSize: fc.integer({ min: 0, max: 3 }),
+      resetAfter: fc.boolean(),
+      batch: fc.integer({ min: 1, max: 37 }),
+      steps: fc.integer({ min: 1, max: 12 }),
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    });
+    fc.assert(
+      fc.property(arb, ({ batch, steps, seed, ...s }) => compare({ shape: s, batch, steps, seed })),
+      { numRuns: 60, seed: 20261126 },
+    );
+  });
+
+  it.skipIf(!expected)('rejects out-of-range slots, oversized batches and short arrays with ERR_OPTION', () => {
+    const { ctx } = setup({ shape: shape(2, 4, 1, 1, true), batch: 3, steps: 1, seed: 5 });
+    const k = createNativeKernel(ctx, 3)!;
+    const x = new Float32Array(6);
+    const y = new Float32Array(3);
+    const bad = [
+      () => k.step(1, Int32Array.of(ctx.arenaLayout.totalSlots), x, y),
+      () => k.step(1, Int32Array.of(-1), x, y),
+      () => k.step(4, Int32Array.of(0, 1, 2, 3), new Float32Array(8), new Float32Array(4)),
+      () => k.step(3, Int32Array.of(0, 1, 2), new Float32Array(5), y),
+    ];
+    for (const f of bad) {
+      expect(f).toThrow(GruStreamError);
+      try {
+        f();
+      } catch (err) {
+        expect((err as GruStreamError).code).toBe('ERR_OPTION');
+      }
+    }
+    // A failed call leaves the kernel usable.
+    k.step(3, Int32Array.of(0, 1, 2), x, y);
+  });
+
+  it.skipIf(!expected)('loads and steps in a worker thread (context-aware addon)', async () => {
+    const { ctx } = setup({ shape: shape(3, 16, 2, 1, true), batch: 4, steps: 1, seed: 9 });
+    const reference = { ...ctx, arena: sharedFloats(ctx.arena.length) };
+    reference.arena.set(ctx.arena);
+    const slots = Int32Array.of(3, 0, 7, 5);
+    const inputs = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i));
+    createJsKernel(reference, 4).step(4, slots, inputs, new Float32Array(4));
+    // The worker gets the shared weights and arena and calls the raw addon with the same layout numbers.
+    const l = ctx.layout;
+    const desc = [3, 16, 2, 1, 1, l.gateStride, ctx.arenaLayout.slotStride, 4, l.head!.w, l.head!.b, ...l.layers.flatMap((r) => [r.inSize, r.wx, r.wh, r.bx, r.bhn])];
+    const code = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      const addon = require(workerData.path);
+      const step = addon.createKernel(workerData.weights, workerData.arena, Int32Array.from(workerData.desc));
+      step(4, workerData.slots, workerData.inputs, new Float32Array(4));
+      parentPort.postMessage('done');`;
+    const worker = new Worker(code, { eval: true, workerData: { path: nativeAddonPath(), weights: ctx.weights, arena: ctx.arena, desc, slots, inputs } });
+    const message = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(message).toBe('done');
+    expect(maxDiff(ctx.arena, reference.arena)).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('kernel fallback', () => {
+  const c = { shape: shape(2, 3, 1, 1, true), batch: 2, steps: 1, seed: 3 };
+
+  it("createKernel(ctx, n, 'js') gives the js kernel", () => {
+    expect(createKernel(setup(c).ctx, 2, 'js').name).toBe('js');
+  });
+
+  it('GRU_STREAM_KERNEL=js makes auto choose js and disables native', () => {
+    process.env.GRU_STREAM_KERNEL = 'js';
+    expect(createKernel(setup(c).ctx, 2).name).toBe('js');
+    expect(nativeKernelStatus()).toMatchObject({ available: false, cause: 'disabled' });
+    expect(availableKernels()).toEqual(['js']);
+  });
+
+  it("a missing addon (GRU_STREAM_NATIVE_PATH) falls back under 'auto' and refuses 'native' with ERR_OPTION", () => {
+    process.env.GRU_STREAM_NATIVE_PATH = join(tmpdir(), 'gru-stream-no-such-addon.node');
+    expect(nativeKernelStatus()).toMatchObject({ available: false, cause: 'not-built' });
+    expect(availableKernels()).toEqual(['js']);
+    expect(createKernel(setup(c).ctx, 2, 'auto').name).toBe('js');
+    expect(createNativeKernel(setup(c).ctx, 2)).toBeNull();
+    let caught: unknown;
+    try {
+      createKernel(setup(c).ctx, 2, 'native');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(GruStreamError);
+    expect((caught as GruStreamError).code).toBe('ERR_OPTION');
+  });
+
+  it('a file that is not an addon is reported as a load error, not a crash', () => {
+    const bogus = join(tmpdir(), `gru-stream-bogus-${process.pid}.node`);
+    writeFileSync(bogus, 'not a shared object');
+    process.env.GRU_STREAM_NATIVE_PATH = bogus;
+    expect(nativeKernelStatus()).toMatchObject({ available: false, cause: 'load-error' });
+    expect(createKernel(setup(c).ctx, 2).name).toBe('js');
+  });
+});
