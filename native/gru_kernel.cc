@@ -89,10 +89,13 @@ void packPanel(float* dst, const float* src, int k, size_t S, int nv) {
 void gemm(GruKernelState* k, int count, const float* const* xr, int kx, const float* wx, const float* const* hr,
           int kh, const float* wh, const float* bias, float* const* out, size_t c0, int width) {
   const size_t S = k->gateStride;
-  const int panelNv = kMaxNv[count < 4 ? count : 4];
+  const int maxNv = kMaxNv[count < 4 ? count : 4];
   const int vecs = (width + 7) / 8;
-  for (int v0 = 0; v0 < vecs; v0 += panelNv) {
-    const int nv = vecs - v0 < panelNv ? vecs - v0 : panelNv;
+  // Panels as even as possible (16 vectors: 3,3,3,3,2,2 rather than 3,3,3,3,3,1): a 1-vector block
+  // does one FMA per broadcast and runs at a fraction of the wide block's rate.
+  const int panels = (vecs + maxNv - 1) / maxNv;
+  for (int p = 0, v0 = 0; p < panels; p++) {
+    const int nv = (vecs - v0 + (panels - p) - 1) / (panels - p);
     const size_t wc = 8 * static_cast<size_t>(v0);  // column within the weight region
     const float* bcol = bias ? bias + wc : nullptr;
     const float *px = wx + wc, *ph = wh + wc;
@@ -110,6 +113,7 @@ void gemm(GruKernelState* k, int count, const float* const* xr, int kx, const fl
       for (; b + 4 <= count; b += 4) f(xr + b, kx, px, hr + b, kh, ph, bcol, ps, out + b, c0 + wc);
     }
     if (b < count) kBlocks[count - b][nv](xr + b, kx, px, hr + b, kh, ph, bcol, ps, out + b, c0 + wc);
+    v0 += nv;
   }
 }
 
