@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 export function tokenFromRequest(req: IncomingMessage, url: URL): string | undefined {
   const header = req.headers.authorization;
   if (typeof header === 'string') {
-    const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+    const match = /^Bearer +(.+?) *$/i.exec(header);
     if (match) return match[1];
   }
   return url.searchParams.get('token') ?? undefined;
