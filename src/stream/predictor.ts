@@ -235,12 +235,14 @@ export class Predictor extends Transform {
   }
 
   override _read(size: number): void {
-    super._read(size);
+    // The consumer asks for more: release the held write. Readable calls _read once per demand and
+    // only again after a push, so nothing here may wait for a later call. Order matters: Node's
+    // Transform may park the released callback (its own kCallback) when the buffer is still full,
+    // and super._read() is what un-parks it.
     const held = this.heldCallback;
-    if (held && this.readableLength < this.readableHighWaterMark) {
-      this.heldCallback = null;
-      held();
-    }
+    this.heldCallback = null;
+    held?.();
+    super._read(size);
   }
 
   override _flush(callback: (err?: Error | null) => void): void {
