@@ -11,7 +11,8 @@
   'use strict';
   const MAX_POINTS = 500;
   const DEFAULT_CHARTS = 6;
-  const COLORS = ['#2563eb', '#d97706', '#059669', '#7c3aed', '#db2777', '#0891b2'];
+  // Per column: [actual, forecast] colours, so the two lines are told apart without the legend.
+  const COLORS = [['#1d4ed8', '#ea580c'], ['#047857', '#c026d3'], ['#7c3aed', '#ca8a04'], ['#0891b2', '#dc2626']];
 
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
@@ -137,12 +138,14 @@
     const cols = columnsFor(s.width);
     const series = [{ label: 't' }];
     cols.forEach((col, c) => {
-      const color = COLORS[c % COLORS.length];
-      series.push({ label: `${col} actual`, stroke: color, width: 1.5 });
-      series.push({ label: `${col} forecast`, stroke: color, width: 1.5, dash: [6, 4], alpha: 0.8 });
+      const [actual, forecast] = COLORS[c % COLORS.length];
+      series.push({ label: `${col} actual`, stroke: actual, width: 1.5 });
+      series.push({ label: `${col} forecast (made one step earlier)`, stroke: forecast, width: 1.25, dash: [5, 3] });
     });
     const width = Math.max(320, el.clientWidth - 16);
-    const u = new uPlot({ width, height: 260, scales: { x: { time: false } }, series, legend: { live: true } }, chartData(s), el);
+    // x is a plain number (decimal year, index, epoch seconds): no time axis, no thousands separators.
+    const axes = [{ values: (_u, splits) => splits.map((v) => String(+v.toFixed(3))) }, {}];
+    const u = new uPlot({ width, height: 260, scales: { x: { time: false } }, series, axes, legend: { live: true } }, chartData(s), el);
     state.charts.set(id, { u, el, last, dirty: true });
   }
 
