@@ -81,8 +81,9 @@ See docs/serving.md for message shapes, close codes and metric names.`,
       limits: history === undefined ? undefined : { history: intOption('history', history, 500, 1, 100_000) },
       log: (line) => io.stderr.write(`${line}\n`),
     });
-    io.stdout.write(`gru-stream: dashboard at ${handle.url}${token !== undefined ? ' (add ?token=TOKEN)' : ''}\n`);
-    if (demo) io.stdout.write(`gru-stream: replaying the bundled sunspot data at ${rate} samples/s (series "sunspot_month")\n`);
+    // One write, so a reader that waits for the URL line also has the demo line.
+    const demoLine = demo ? `gru-stream: replaying the bundled sunspot data at ${rate} samples/s (series "sunspot_month")\n` : '';
+    io.stdout.write(`${demoLine}gru-stream: dashboard at ${handle.url}${token !== undefined ? ' (add ?token=TOKEN)' : ''}\n`);
     const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     io.stderr.write(`gru-stream: ${String(signal[0] ?? 'signal')} received, closing\n`);
     await handle.close();
