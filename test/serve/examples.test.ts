@@ -1,0 +1,45 @@
+// examples/sensor-fleet.mjs, producer.mjs and subscriber.mjs run as a user would (node, against the
+// built package via its 'gru-stream' self-reference), the last two against a real server.
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServeHandle } from '../../src/serve/server.js';
+import { repoRoot } from '../helpers/fixtures.js';
+import { startServer } from './serve-helpers.js';
+
+const run = promisify(execFile);
+let handle: ServeHandle;
+beforeAll(async () => {
+  handle = await startServer({});
+});
+afterAll(() => handle.close());
+
+describe('serving examples', () => {
+  it('sensor-fleet.mjs pipes every sensor reading through createPredictor', async () => {
+    const { stdout, stderr } = await run(process.execPath, [join('examples', 'sensor-fleet.mjs'), '20', '50'], { cwd: repoRoot });
+    expect(stderr).toBe('');
+    expect(stdout).toContain('sensors 20, samples 1000, forecasts 1000, rejected 0');
+    expect(stdout).toMatch(/one-step MAE over 980 scored steps: model \d+\.\d{3}, persistence \d+\.\d{3}/);
+  });
+
+  it('subscriber.mjs receives what producer.mjs pushes', async () => {
+    const base = handle.url.replace(/^http/, 'ws');
+    const sub = spawn(process.execPath, [join('examples', 'subscriber.mjs'), base, 'example-series', '30'], { cwd: repoRoot });
+    let out = '';
+    sub.stdout.on('data', (d) => (out += d));
+    // The subscriber is connected once the server counts it.
+    await new Promise<void>((resolve) => {
+      const check = (): void => (handle.subscribers().length > 0 ? resolve() : void setImmediate(check));
+      check();
+    });
+    const producer = await run(process.execPath, [join('examples', 'producer.mjs'), base, 'example-series', '2'], { cwd: repoRoot });
+    expect(producer.stdout).toContain('sent 100 samples of example-series, accepted 100');
+    const [code] = await once(sub, 'exit');
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n').filter((l) => l.startsWith('example-series t='));
+    expect(lines).toHaveLength(30);
+    expect(lines[0]).toMatch(/^example-series t=1 actual=\S+ next=\d+\.\d\d$/);
+  });
+});
