@@ -19,18 +19,29 @@ namespace {
 // weight vectors and a broadcast fit the 16 ymm registers: 4x3, 3x4, 2x6, 1x8.
 constexpr int kMaxNv[5] = {0, 8, 6, 4, 3};
 
-// out[r][0 .. 8NV) = bias + sum_k x_r[k] * wx[k*S ..] + sum_k h_r[k] * wh[k*S ..]
+// out[r][0 .. 8NV) = init + sum_k x_r[k] * wx[k*S ..] + sum_k h_r[k] * wh[k*S ..], where init is the
+// bias (or zero) when `resume` is false and the partial sums already in out when it is true.
 // Rows are reached through pointers (inputs, arena slots or scratch: no gather copy); weight rows
-// are contiguous gate columns, so each k is NV vector loads, MR broadcasts and MR*NV FMAs.
+// are gate columns S floats apart, so each k is NV vector loads, MR broadcasts and MR*NV FMAs.
+// Every output element is bias + its products in k order, one FMA at a time, whatever MR, NV or
+// the k chunking (a partial sum stored and reloaded is the same float32): so a row's result is
+// bit-identical whichever block shape, panel or batch position computed it.
 template <int MR, int NV>
 void block(const float* const* xr, int kx, const float* wx, const float* const* hr, int kh,
-           const float* wh, const float* bias, size_t S, float* const* out, size_t col) {
+           const float* wh, const float* bias, size_t S, float* const* out, size_t col, bool resume) {
   __m256 acc[MR][NV];
-  #pragma GCC unroll 8
-  for (int v = 0; v < NV; v++) {
-    const __m256 b = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
+  if (resume) {
     #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) acc[r][v] = b;
+    for (int r = 0; r < MR; r++)
+      #pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm256_loadu_ps(out[r] + col + 8 * v);
+  } else {
+    #pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      const __m256 b = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
+      #pragma GCC unroll 8
+      for (int r = 0; r < MR; r++) acc[r][v] = b;
+    }
   }
   const float* w = wx;
   for (int k = 0; k < kx; k++, w += S) {
@@ -63,7 +74,7 @@ void block(const float* const* xr, int kx, const float* wx, const float* const* 
 }
 
 typedef void (*BlockFn)(const float* const*, int, const float*, const float* const*, int, const float*,
-                        const float*, size_t, float* const*, size_t);
+                        const float*, size_t, float* const*, size_t, bool);
 
 // kBlocks[MR][NV]: every shape gemm() can ask for (NV <= kMaxNv[MR]); the rest stay null.
 #define GRU_ROW(MR) {nullptr, block<MR, 1>, block<MR, 2>, block<MR, 3>, \
@@ -72,49 +83,99 @@ typedef void (*BlockFn)(const float* const*, int, const float*, const float* con
 const BlockFn kBlocks[5][9] = {{nullptr}, GRU_ROW(1), GRU_ROW(2), GRU_ROW(3), GRU_ROW(4)};
 #undef GRU_ROW
 
-// Copies rows [0, k) x columns [0, 8nv) of a strided weight region into a contiguous panel.
-void packPanel(float* dst, const float* src, int k, size_t S, int nv) {
-  for (int i = 0; i < k; i++, src += S, dst += 8 * nv)
-    for (int v = 0; v < nv; v++) _mm256_storeu_ps(dst + 8 * v, _mm256_loadu_ps(src + 8 * v));
-}
+// Column panels as even as possible (16 vectors at most 3 wide: 3,3,3,3,2,2 rather than
+// 3,3,3,3,3,1): a 1-vector block does one FMA per broadcast and runs at a fraction of the wide rate.
+inline int panelCount(int vecs, int maxNv) { return (vecs + maxNv - 1) / maxNv; }
+inline int panelWidth(int vecs, int panels, int p, int v0) { return (vecs - v0 + (panels - p) - 1) / (panels - p); }
 
-// Columns [c0, c0+width) of out rows = bias + X Wx + Hs Wh, for all `count` rows; wx, wh and bias
-// already point at the region's first column.
-// Column panels outside, row blocks inside: one panel of weights (K x 24 floats) is reused by every
-// row block. Read in place, a panel's rows sit gateStride floats apart, and for strides like 192 or
-// 768 floats those rows fall into a handful of L1 sets and evict each other on every pass; so with
-// two or more row blocks the panel is first copied contiguous (a copy of each weight once per step,
-// a few percent of the FLOPs). Full vectors are stored past c0+width (up to 7 floats): the scratch
-// rows have room for it and the activation passes never read those columns.
-void gemm(GruKernelState* k, int count, const float* const* xr, int kx, const float* wx, const float* const* hr,
-          int kh, const float* wh, const float* bias, float* const* out, size_t c0, int width) {
+// Weight rows per k chunk of a packed panel: a 4x3 block's panel (96 bytes a row) stays under about
+// 18 KB, so it lives in the 32 KB L1 beside the block's state rows while every row block reuses it.
+// (W3's second layer has 512 rows: 48 KB unsplit, re-streamed from L2 by each row block.)
+constexpr int kMaxChunk = 192;
+
+// Small batches (fewer than 4 rows): no row block would reuse a panel, so read the weights in
+// place, in panels as wide as the row count allows (one series: 8 vectors per panel, which hides the
+// FMA latency of a single row's accumulators).
+void gemmStrided(GruKernelState* k, int count, const float* const* xr, int kx, const float* wx,
+                 const float* const* hr, int kh, const float* wh, const float* bias, float* const* out,
+                 size_t c0, int width) {
   const size_t S = k->gateStride;
-  const int maxNv = kMaxNv[count < 4 ? count : 4];
+  const int maxNv = kMaxNv[count];
   const int vecs = (width + 7) / 8;
-  // Panels as even as possible (16 vectors: 3,3,3,3,2,2 rather than 3,3,3,3,3,1): a 1-vector block
-  // does one FMA per broadcast and runs at a fraction of the wide block's rate.
-  const int panels = (vecs + maxNv - 1) / maxNv;
+  const int panels = panelCount(vecs, maxNv);
   for (int p = 0, v0 = 0; p < panels; p++) {
-    const int nv = (vecs - v0 + (panels - p) - 1) / (panels - p);
-    const size_t wc = 8 * static_cast<size_t>(v0);  // column within the weight region
-    const float* bcol = bias ? bias + wc : nullptr;
-    const float *px = wx + wc, *ph = wh + wc;
-    size_t ps = S;
-    if (count >= 8) {
-      packPanel(k->pack, px, kx, S, nv);
-      packPanel(k->pack + static_cast<size_t>(kx) * 8 * nv, ph, kh, S, nv);
-      px = k->pack;
-      ph = k->pack + static_cast<size_t>(kx) * 8 * nv;
-      ps = 8 * static_cast<size_t>(nv);
-    }
-    int b = 0;
-    if (count >= 4) {
-      const BlockFn f = kBlocks[4][nv];
-      for (; b + 4 <= count; b += 4) f(xr + b, kx, px, hr + b, kh, ph, bcol, ps, out + b, c0 + wc);
-    }
-    if (b < count) kBlocks[count - b][nv](xr + b, kx, px, hr + b, kh, ph, bcol, ps, out + b, c0 + wc);
+    const int nv = panelWidth(vecs, panels, p, v0);
+    const size_t wc = 8 * static_cast<size_t>(v0);
+    kBlocks[count][nv](xr, kx, wx + wc, hr, kh, wh + wc, bias ? bias + wc : nullptr, S, out, c0 + wc, false);
     v0 += nv;
   }
+}
+
+// Columns [c0, c0+8*vecs) of out rows = bias + X Wx + Hs Wh for all `count` rows, from a packed
+// product (see GruPackedProduct). Column panels outside, k chunks, then row blocks inside: one
+// chunk of one panel is reused by every row block while it sits in L1. Full vectors are stored past
+// the product's real width (up to 7 floats): the scratch rows have room for it and the activation
+// passes never read those columns.
+void gemmPacked(int count, const float* const* xr, const float* const* hr, const GruPackedProduct& P,
+                const float* bias, float* const* out, size_t c0) {
+  const int K = P.kx + P.kh;
+  const int chunks = (K + kMaxChunk - 1) / kMaxChunk;
+  const int panels = panelCount(P.vecs, 3);
+  const float* panel = P.data;
+  const float* xs[4];
+  const float* hs[4];
+  for (int p = 0, v0 = 0; p < panels; p++) {
+    const int nv = panelWidth(P.vecs, panels, p, v0);
+    const size_t wc = 8 * static_cast<size_t>(v0), ps = 8 * static_cast<size_t>(nv);
+    const float* bcol = bias ? bias + wc : nullptr;
+    for (int c = 0, k0 = 0; c < chunks; c++) {
+      const int k1 = k0 + (K - k0 + (chunks - c) - 1) / (chunks - c);
+      // This chunk's rows [k0, k1) of the concatenated [x part | h part].
+      const int x0 = k0 < P.kx ? k0 : P.kx, x1 = k1 < P.kx ? k1 : P.kx;
+      const int h0 = k0 - x0, h1 = k1 - x1;  // offsets into the h part
+      const float* pw = panel + static_cast<size_t>(k0) * ps;
+      const float* ph = panel + static_cast<size_t>(P.kx + h0) * ps;
+      const BlockFn f4 = kBlocks[4][nv];
+      int b = 0;
+      for (; b + 4 <= count; b += 4) {
+        for (int r = 0; r < 4; r++) xs[r] = xr[b + r] + x0, hs[r] = hr[b + r] + h0;
+        f4(xs, x1 - x0, pw, hs, h1 - h0, ph, bcol, ps, out + b, c0 + wc, c > 0);
+      }
+      if (b < count) {
+        const int m = count - b;
+        for (int r = 0; r < m; r++) xs[r] = xr[b + r] + x0, hs[r] = hr[b + r] + h0;
+        kBlocks[m][nv](xs, x1 - x0, pw, hs, h1 - h0, ph, bcol, ps, out + b, c0 + wc, c > 0);
+      }
+      k0 = k1;
+    }
+    panel += static_cast<size_t>(K) * ps;
+    v0 += nv;
+  }
+}
+
+// One product: packed when at least one full row block shares each panel, in place otherwise.
+void gemm(GruKernelState* k, int count, const float* const* xr, const float* const* hr, const GruPackedProduct& P,
+          const float* wx, const float* wh, const float* bias, float* const* out, size_t c0) {
+  if (count >= 4) gemmPacked(count, xr, hr, P, bias, out, c0);
+  else gemmStrided(k, count, xr, P.kx, wx, hr, P.kh, wh, bias, out, c0, 8 * P.vecs);
+}
+
+// Copies columns [0, 8*vecs) of rows [0, kx) of wx then rows [0, kh) of wh (stride S) into P's panels.
+size_t packProduct(GruPackedProduct* P, float* dst, const float* wx, int kx, const float* wh, int kh, int width, size_t S) {
+  P->kx = kx, P->kh = kh, P->vecs = (width + 7) / 8, P->data = dst;
+  const int panels = panelCount(P->vecs, 3);
+  float* d = dst;
+  for (int p = 0, v0 = 0; p < panels; p++) {
+    const int nv = panelWidth(P->vecs, panels, p, v0);
+    const size_t wc = 8 * static_cast<size_t>(v0);
+    for (int i = 0; i < kx + kh; i++) {
+      const float* src = (i < kx ? wx + static_cast<size_t>(i) * S : wh + static_cast<size_t>(i - kx) * S) + wc;
+      memcpy(d, src, 8 * nv * sizeof(float));
+      d += 8 * nv;
+    }
+    v0 += nv;
+  }
+  return static_cast<size_t>(d - dst);
 }
 
 inline __m256i tailMask(int n) {  // lanes [0, n) set, n in 1..8
@@ -143,11 +204,12 @@ void stepLayer(GruKernelState* k, int l, int count) {
   const size_t H2 = 2 * static_cast<size_t>(H);
 
   // r and z: input and hidden products share the accumulators (only their sum is ever used).
-  gemm(k, count, xr, at.inSize, w + at.wx, hr, H, w + at.wh, w + at.bx, g, 0, 2 * H);
+  const GruPackedProduct* P = k->products + 3 * l;
+  gemm(k, count, xr, hr, P[0], w + at.wx, w + at.wh, w + at.bx, g, 0);
   if (k->resetAfter) {
     // n needs W_in x + b_in and W_hn h + b_hn apart: r multiplies only the second.
-    gemm(k, count, xr, at.inSize, w + at.wx + H2, hr, 0, w + at.wh, w + at.bx + H2, g, H2, H);
-    gemm(k, count, xr, 0, w + at.wx, hr, H, w + at.wh + H2, w + at.bhn, q, 0, H);
+    gemm(k, count, xr, hr, P[1], w + at.wx + H2, w + at.wh, w + at.bx + H2, g, H2);
+    gemm(k, count, xr, hr, P[2], w + at.wx, w + at.wh + H2, w + at.bhn, q, 0);
     for (int b = 0; b < count; b++) {
       const float* gb = g[b];
       const float* qb = q[b];
@@ -174,8 +236,7 @@ void stepLayer(GruKernelState* k, int l, int count) {
       }
     }
     // The z stores above may spill up to 7 floats into n's columns; this product overwrites them.
-    gemm(k, count, xr, at.inSize, w + at.wx + H2, const_cast<const float* const*>(q), H, w + at.wh + H2,
-         w + at.bx + H2, g, H2, H);
+    gemm(k, count, xr, const_cast<const float* const*>(q), P[1], w + at.wx + H2, w + at.wh + H2, w + at.bx + H2, g, H2);
     for (int b = 0; b < count; b++) {
       const float* gb = g[b];
       float* h = k->hRows[b];
@@ -217,10 +278,31 @@ bool gru_kernel_alloc(GruKernelState* k) {
   k->g = static_cast<float*>(aligned_alloc(64, rows * k->gRow * sizeof(float)));
   k->ghn = static_cast<float*>(aligned_alloc(64, rows * k->hRow * sizeof(float)));
   // One block of 4 pointer arrays: xRows, hRows, then row pointers into g and ghn (fixed, set here).
-  const size_t maxIn = k->I > k->H ? k->I : k->H;
-  k->pack = static_cast<float*>(aligned_alloc(64, (maxIn + k->H) * 24 * sizeof(float)));
+  // Packed products: per layer (in + H) rows of 2H (r, z) and H (n) columns, plus H rows of H columns
+  // for reset-after's separate W_hn h; each rounded up to whole vectors.
+  const size_t hv = (static_cast<size_t>(k->H) + 7) / 8 * 8, h2v = (2 * static_cast<size_t>(k->H) + 7) / 8 * 8;
+  size_t packedFloats = 0;
+  for (int l = 0; l < k->L; l++) packedFloats += (k->layers[l].inSize + static_cast<size_t>(k->H)) * (h2v + hv) + k->H * hv;
+  k->packed = static_cast<float*>(aligned_alloc(64, (packedFloats + 16) / 16 * 16 * sizeof(float)));
+  k->products = static_cast<GruPackedProduct*>(calloc(3 * static_cast<size_t>(k->L), sizeof(GruPackedProduct)));
   k->rowBlock = static_cast<float**>(calloc(4 * rows, sizeof(float*)));
-  if (!k->g || !k->ghn || !k->pack || !k->rowBlock) return false;
+  if (!k->g || !k->ghn || !k->packed || !k->products || !k->rowBlock) return false;
+  const int H = k->H;
+  const size_t S = k->gateStride, H2 = 2 * static_cast<size_t>(H);
+  float* dst = k->packed;
+  for (int l = 0; l < k->L; l++) {
+    const GruLayerRegions& at = k->layers[l];
+    const float* wx = k->weights + at.wx;
+    const float* wh = k->weights + at.wh;
+    GruPackedProduct* P = k->products + 3 * l;
+    dst += packProduct(&P[0], dst, wx, at.inSize, wh, H, 2 * H, S);
+    if (k->resetAfter) {
+      dst += packProduct(&P[1], dst, wx + H2, at.inSize, wh, 0, H, S);
+      dst += packProduct(&P[2], dst, wx, 0, wh + H2, H, H, S);
+    } else {
+      dst += packProduct(&P[1], dst, wx + H2, at.inSize, wh + H2, H, H, S);
+    }
+  }
   memset(k->g, 0, rows * k->gRow * sizeof(float));
   memset(k->ghn, 0, rows * k->hRow * sizeof(float));
   k->xRows = const_cast<const float**>(k->rowBlock);
@@ -237,9 +319,11 @@ bool gru_kernel_alloc(GruKernelState* k) {
 void gru_kernel_free(GruKernelState* k) {
   free(k->g);
   free(k->ghn);
-  free(k->pack);
+  free(k->packed);
+  free(k->products);
   free(k->rowBlock);
-  k->g = k->ghn = k->pack = nullptr;
+  k->g = k->ghn = k->packed = nullptr;
+  k->products = nullptr;
   k->rowBlock = nullptr;
   k->xRows = nullptr;
   k->hRows = k->gRows = k->qRows = nullptr;

@@ -12,6 +12,16 @@ struct GruLayerRegions {
   size_t wx, wh, bx, bhn;  // float offsets into the weights buffer (layout.ts LayerRegions)
 };
 
+// One weight product of a layer (e.g. "r and z over [x, h]"), copied at creation into the order the
+// micro-kernel reads it: column panels of 8*nv floats (nv <= 3), each panel its kx + kh weight rows
+// back to back, contiguous. The weights are read-only after load, so this costs memory once (about
+// the size of the weights) and no per-step copy.
+struct GruPackedProduct {
+  int kx, kh;     // weight rows from the input part, then from the state part
+  int vecs;       // 8-float column vectors in the product
+  float* data;    // panels back to back (inside GruKernelState.packed)
+};
+
 struct GruKernelState {
   // Shape (layout.ts GruShape) and strides (WeightLayout.gateStride, ArenaLayout.slotStride).
   int I, H, L, O;
@@ -31,7 +41,8 @@ struct GruKernelState {
   size_t hRow;     // floats per row of ghn / rh: H rounded up to 16
   float* g;        // [maxBatch][gRow] gate pre-activations (r, z combined; n input part)
   float* ghn;      // [maxBatch][hRow] reset-after: W_hn h + b_hn; reset-before: r * h
-  float* pack;     // [max(I, H) + H][24] one column panel of weights, copied contiguous (see gemm)
+  float* packed;   // every layer's GruPackedProduct data (one allocation)
+  GruPackedProduct* products;  // [L][3]: r/z; n input part (or whole n for reset-before); n state part
   const float** xRows;  // [maxBatch] this layer's input row of each batch row
   float** hRows;        // [maxBatch] this layer's state row of each batch row
   float** gRows;        // [maxBatch] fixed row pointers into g

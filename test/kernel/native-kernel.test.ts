@@ -170,6 +170,50 @@ describe('native kernel', () => {
     );
   });
 
+  // The pool shards a batch differently from run to run (workers=0 vs workers=2 are compared with
+  // toEqual), so a row's result must not depend on its batch: same bits whether it is stepped alone,
+  // first or last of 37, in a full 4-row register block or in the tail, on the packed or in-place path.
+  describe.each([true, false])('resetAfter=%s: a row is bit-identical in any batch and position', (resetAfter) => {
+    it.skipIf(!expected).each([
+      ['W2 shape', shape(8, 64, 2, 1, resetAfter)],
+      ['H=70, odd sizes', shape(5, 70, 2, 2, resetAfter)],
+      ['wide k (split into chunks)', shape(16, 200, 2, 1, resetAfter)],
+    ] as const)('%s', (_name, s) => {
+      const maxBatch = 37;
+      const { ctx, rand } = setup({ shape: s, batch: maxBatch, steps: 1, seed: 77 + s.hiddenSize });
+      const { inputSize: I, outputSize: O } = s;
+      const steps = 6;
+      const target = uniform(steps * I, 2, rand);
+      const initial = ctx.arena.slice();
+      const stride = ctx.arenaLayout.slotStride;
+      const targetSlot = 0;
+      const outcomes: { state: Uint32Array; out: Uint32Array }[] = [];
+      for (const [batch, position] of [[1, 0], [2, 1], [3, 2], [4, 0], [4, 3], [5, 4], [8, 5], [13, 12], [37, 0], [37, 35], [37, 36]]) {
+        const arena = sharedFloats(initial.length);
+        arena.set(initial);
+        const kernel = createNativeKernel({ ...ctx, arena }, maxBatch)!;
+        // The other rows are other series, in other slots, with their own inputs.
+        const slots = Int32Array.from({ length: batch }, (_, b) => (b < position ? b + 1 : b + 2));
+        slots[position] = targetSlot;
+        const inputs = new Float32Array(batch * I);
+        const out = new Float32Array(Math.max(1, batch * O));
+        const heads = new Float32Array(Math.max(1, steps * O));
+        for (let t = 0; t < steps; t++) {
+          inputs.set(uniform(inputs.length, 2, rand));
+          inputs.set(target.subarray(t * I, (t + 1) * I), position * I);
+          kernel.step(batch, slots, inputs, out);
+          heads.set(out.subarray(position * O, (position + 1) * O), t * O);
+        }
+        const state = new Uint32Array(arena.buffer, targetSlot * stride * 4, stride).slice();
+        outcomes.push({ state, out: new Uint32Array(heads.buffer).slice() });
+      }
+      for (const o of outcomes.slice(1)) {
+        expect(o.state).toEqual(outcomes[0].state);
+        expect(o.out).toEqual(outcomes[0].out);
+      }
+    });
+  });
+
   it.skipIf(!expected)('rejects out-of-range slots, oversized batches and short arrays with ERR_OPTION', () => {
     const { ctx } = setup({ shape: shape(2, 4, 1, 1, true), batch: 3, steps: 1, seed: 5 });
     const k = createNativeKernel(ctx, 3)!;
