@@ -19,9 +19,10 @@ export const predictCommand: CliCommand = {
   summary: 'stream samples (NDJSON or CSV) through a model, one NDJSON forecast per sample',
   help: `Usage: gru-stream predict [--model FILE] [--input FILE|-] [--format ndjson|csv]
                           [--workers N] [--horizon K] [--capacity N] [--on-invalid report|output|fail]
+                          [--with-actual]
 
 Reads samples, keeps one hidden state per series, writes one NDJSON record per sample to stdout:
-  {"series":"a","t":3,"forecast":[12.5],"actual":[11.9]}      (forecast null when none exists yet)
+  {"series":"a","t":3,"forecast":[12.5]}      (forecast null when none exists yet)
 
 Options:
   --model FILE       safetensors model (default: the bundled ${DEFAULT_MODEL})
@@ -33,6 +34,7 @@ Options:
   --workers N        worker threads (default 0: step on the main thread)
   --horizon K        forecast K steps ahead; adds "path": [[...] x K] (default 1)
   --capacity N       series kept at once before least-recently-used eviction (default 16384)
+  --with-actual      also print each sample's own values as "actual"
   --on-invalid P     report (default): errors to stderr only; output: also an error record in
                      the sample's place on stdout; fail: stop at the first bad sample
 
@@ -47,6 +49,7 @@ Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples reje
       horizon: { type: 'string' },
       capacity: { type: 'string' },
       'on-invalid': { type: 'string' },
+      'with-actual': { type: 'boolean' },
     });
     if (positionals.length > 0) throw usageError(`gru-stream predict: unexpected argument "${positionals[0]}"`);
     const format = v.format as string | undefined;
@@ -69,7 +72,8 @@ Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples reje
     input.parser.on('invalid', report);
     predictor.on('invalid', report);
     try {
-      await pipeline(input.source, input.parser, predictor, createNdjsonWriter(), io.stdout, { end: io.stdout !== process.stdout });
+      const writer = createNdjsonWriter({ omit: v['with-actual'] ? [] : ['actual'] });
+      await pipeline(input.source, input.parser, predictor, writer, io.stdout, { end: io.stdout !== process.stdout });
     } catch (err) {
       // A closed stdout (`| head`) is the reader's choice, not a failure.
       if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;

@@ -14,11 +14,14 @@ export class Normaliser {
   private readonly mean: number[];
   private readonly std: number[];
   private readonly logReturn: boolean;
+  /** transform 'none': forecasts are the head's outputs as they are (their count may differ from the inputs'). */
+  private readonly identity: boolean;
 
   constructor(config: Pick<ModelConfig, 'transform' | 'normMean' | 'normStd'>) {
     this.logReturn = config.transform === 'log_return+zscore';
     this.usesPrevious = this.logReturn;
     const identity = config.transform === 'none';
+    this.identity = identity;
     this.mean = identity ? config.normMean.map(() => 0) : config.normMean;
     this.std = identity ? config.normStd.map(() => 1) : config.normStd;
   }
@@ -51,7 +54,12 @@ export class Normaliser {
     for (let k = 0; k < steps; k++) {
       const row = new Array<number>(columns);
       for (let c = 0; c < columns; c++) {
-        const z = pred[predAt + k * columns + c] * this.std[c] + this.mean[c];
+        const p = pred[predAt + k * columns + c];
+        if (this.identity) {
+          row[c] = p;
+          continue;
+        }
+        const z = p * this.std[c] + this.mean[c];
         row[c] = this.logReturn ? level[c] * Math.exp(z) : z;
       }
       path.push(row);

@@ -49,9 +49,12 @@ function int(options: PredictorOptions, key: keyof PredictorOptions, fallback: n
 
 /** Validate predictor options once, at the boundary, against the model they will drive. */
 export function resolvePredictorOptions(model: GruModel, options: PredictorOptions): ResolvedOptions {
-  const { inputSize, outputSize } = model.config;
-  if (outputSize !== inputSize) {
-    throw new ModelError(ErrorCodes.ERR_MODEL_SHAPE, `a forecaster needs a head with one output per input column (input_size ${inputSize}, output_size ${outputSize})`);
+  const { inputSize, outputSize, transform } = model.config;
+  if (outputSize === 0) throw new ModelError(ErrorCodes.ERR_MODEL_SHAPE, 'the model has no head (head.weight, head.bias), so it cannot forecast');
+  const horizon = int(options, 'horizon', 1, 1, 10000);
+  // De-normalising a forecast, or feeding it back as the next input, needs one output per column.
+  if (outputSize !== inputSize && (transform !== 'none' || horizon > 1)) {
+    throw new ModelError(ErrorCodes.ERR_MODEL_SHAPE, `${transform !== 'none' ? `transform ${transform}` : `horizon ${horizon}`} needs one head output per input column (input_size ${inputSize}, output_size ${outputSize})`);
   }
   const capacity = int(options, 'capacity', 16384, 4, 1 << 24);
   // The two batches alive at once (one stepping, one filling) hold at most 2 * maxBatch series, all
@@ -67,7 +70,7 @@ export function resolvePredictorOptions(model: GruModel, options: PredictorOptio
   }
   return {
     workers: int(options, 'workers', 0, 0, 256),
-    horizon: int(options, 'horizon', 1, 1, 10000),
+    horizon,
     capacity,
     maxBatch,
     onInvalid,

@@ -211,8 +211,8 @@ export class Predictor extends Transform {
   private complete(batch: Batch, latencyMs: number): void {
     if (this.destroyed) return;
     const { horizon } = this.options;
-    const C = this.columns;
-    for (const e of batch.entries) this.push(this.record(e, batch, horizon, C));
+    const O = this.model.config.outputSize;
+    for (const e of batch.entries) this.push(this.record(e, batch, horizon, O));
     this.emit('batch', { size: batch.rows, latencyMs });
     this.spare = batch;
     this.stepping = null;
@@ -226,11 +226,11 @@ export class Predictor extends Transform {
     }
   }
 
-  private record(e: BatchEntry, batch: Batch, horizon: number, C: number): Forecast | ErrorRecord {
+  private record(e: BatchEntry, batch: Batch, horizon: number, O: number): Forecast | ErrorRecord {
     if (e.error) return { error: e.error.toJSON(), ...(e.series ? { series: e.series } : {}), ...(e.line !== undefined ? { line: e.line } : {}) };
     this.counters.forecastsOut++;
     if (e.row < 0) return horizon > 1 ? { series: e.series, t: e.t, forecast: null, actual: e.actual, path: null } : { series: e.series, t: e.t, forecast: null, actual: e.actual };
-    const path = this.normaliser.decode(batch.out, e.row * horizon * C, horizon, C, e.actual);
+    const path = this.normaliser.decode(batch.out, e.row * horizon * O, horizon, O, e.actual);
     return horizon > 1 ? { series: e.series, t: e.t, forecast: path[0], actual: e.actual, path } : { series: e.series, t: e.t, forecast: path[0], actual: e.actual };
   }
 

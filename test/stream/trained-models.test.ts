@@ -20,7 +20,7 @@ describe('gru-stream predict reproduces trained models', () => {
   it('finds trained models', () => expect(models.length).toBeGreaterThan(0));
 
   it.each(models.map((m) => [m.name, m] as const))('%s: one record per CSV row, forecasts within 1e-4 normalised', async (_name, m) => {
-    const { stdout } = await run(process.execPath, [cli, 'predict', '--model', m.modelPath, '--input', m.csvPath], { maxBuffer: 1 << 28 });
+    const { stdout } = await run(process.execPath, [cli, 'predict', '--model', m.modelPath, '--input', m.csvPath, '--with-actual'], { maxBuffer: 1 << 28 });
     const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
     const rows = readFileSync(m.csvPath, 'utf8').trim().split('\n').length - 1;
     expect(records).toHaveLength(rows);
@@ -47,7 +47,7 @@ describe('gru-stream predict reproduces trained models', () => {
   });
 
   it.each(models.map((m) => [m.name, m] as const))('%s: 5 interleaved copies with --workers 2 each equal the single-series run, in input order', async (_name, m) => {
-    const { stdout: single } = await run(process.execPath, [cli, 'predict', '--model', m.modelPath, '--input', m.csvPath], { maxBuffer: 1 << 28 });
+    const { stdout: single } = await run(process.execPath, [cli, 'predict', '--model', m.modelPath, '--input', m.csvPath, '--with-actual'], { maxBuffer: 1 << 28 });
     const base = single.trim().split('\n').map((l) => JSON.parse(l));
     const copies = 5;
     const lines: string[] = [];
