@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * End-to-end rate of `gru-stream predict`: NDJSON samples in through a real pipe, NDJSON forecasts
+ * out through another, the CLI in its own process. Series are interleaved tick by tick
+ * (s0..s{S-1} at tick 0, then tick 1, ...), as a live feed would arrive.
+ *
+ * The first `warmupTicks` ticks are sent and fully answered before the clock starts, so process
+ * start-up, model load and JIT warm-up are not counted. Output is only counted (newlines) while
+ * timed; it is parsed and checked against the reference afterwards, so the parent process does
+ * not compete for the 2 cores while the child runs.
+ */
+const STALL_MS = 30_000;
+
+export async function measurePredict({ cli, model, inputs, reference, series: S, input: I, ticks, warmupTicks, workers }) {
+  const tickText = (t) => {
+    let text = '';
+    for (let s = 0; s < S; s++) {
+      const at = (t * S + s) * I;
+      text += `{"series":"s${s}","values":[${Array.from(inputs.subarray(at, at + I)).join(',')}]}\n`;
+    }
+    return Buffer.from(text);
+  };
+  const warm = Buffer.concat(Array.from({ length: warmupTicks }, (_, t) => tickText(t)));
+  const timed = Array.from({ length: ticks - warmupTicks }, (_, k) => tickText(warmupTicks + k));
+
+  const child = spawn(process.execPath, [cli, 'predict', '--model', model, '--input', '-', '--format', 'ndjson', '--workers', String(workers)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const chunks = [];
+  let lines = 0;
+  let waiter = null;
+  child.stdout.on('data', (c) => {
+    chunks.push(c);
+    for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) lines++;
+    if (waiter && lines >= waiter.lines) waiter.resolve();
+  });
+  const exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
+  // A run that stops making progress is reported, not waited on forever.
+  const linesReached = (n) => new Promise((resolve, reject) => {
+    if (lines >= n) return resolve();
+    let seen = lines;
+    const stall = setInterval(() => {
+      if (lines > seen) return void (seen = lines);
+      clearInterval(stall);
+      child.kill();
+      reject(new Error(`predict stalled: no output for ${STALL_MS / 1000} s at ${lines} of ${n} lines`));
+    }, STALL_MS);
+    waiter = { lines: n, resolve: () => (clearInterval(stall), resolve()) };
+    exited.then((code) => {
+      clearInterval(stall);
+      if (lines < n) reject(new Error(`predict exited (${code}) after ${lines} of ${n} lines: ${stderr.slice(0, 500)}`));
+    });
+  });
+  // Honour the pipe's backpressure: a write that returns false waits for 'drain'.
+  const write = (buf) => (child.stdin.write(buf) ? null : new Promise((resolve) => child.stdin.once('drain', resolve)));
+
+  await write(warm);
+  await linesReached(warmupTicks * S);
+  const t0 = performance.now();
+  for (const buf of timed) await write(buf);
+  child.stdin.end();
+  await linesReached(ticks * S);
+  const seconds = (performance.now() - t0) / 1000;
+  const code = await exited;
+
+  let maxDiff = 0;
+  const next = new Map();
+  for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+    if (line === '') continue;
+    const rec = JSON.parse(line);
+    const s = Number(rec.series.slice(1));
+    const t = next.get(s) ?? 0;
+    next.set(s, t + 1);
+    const d = Math.abs(rec.forecast[0] - reference[t * S + s]);
+    if (d > maxDiff || d !== d) maxDiff = d !== d ? Infinity : d;
+  }
+  const samples = (ticks - warmupTicks) * S;
+  return { workers, exit_code: code, samples, seconds, samples_per_s: Math.round(samples / seconds), max_abs_diff: maxDiff, stderr: stderr.slice(0, 500) };
+}

@@ -1,0 +1,64 @@
+/**
+ * Markdown tables for the run's results: printed to the terminal and written to
+ * bench/out/, from where they are pasted into BENCHMARKS.md.
+ */
+
+/** PyTorch figures from /work/shared/bench/README.md: another run, quoted for reference only. */
+export const PYTORCH_REFERENCE = {
+  W1: { 1: 36_600, 2: 37_100 },
+  W2: { 1: 542_000, 2: 895_000 },
+  W3: { 1: 65_900, 2: 130_000 },
+};
+
+const n = (x) => (x === null || x === undefined || Number.isNaN(x) ? '—' : Math.round(x).toLocaleString('en-US'));
+const us = (x) => (x === null || x === undefined ? '—' : x < 100 ? x.toFixed(2) : Math.round(x).toLocaleString('en-US'));
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
+const kernelOf = (r) => /kernel=(\w+)/.exec(r?.notes ?? '')?.[1] ?? '—';
+
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function workloadTable(results) {
+  const rows = results.map(({ workload, threads, gru, ort }) => [
+    workload,
+    threads,
+    kernelOf(gru),
+    n(gru?.series_steps_per_s),
+    us(gru?.p50_tick_us),
+    us(gru?.p99_tick_us),
+    n(ort?.series_steps_per_s),
+    us(ort?.p50_tick_us),
+    us(ort?.p99_tick_us),
+    `**${ratio(gru?.series_steps_per_s, ort?.series_steps_per_s)}**`,
+    n(PYTORCH_REFERENCE[workload]?.[threads]),
+    gru ? `${gru.ticks_measured}${gru.truncated ? '*' : ''} / ${ort?.ticks_measured ?? '—'}` : gru === null ? 'failed' : '—',
+  ]);
+  return table(['workload', 'threads', 'kernel', 'gru-stream steps/s', 'p50 µs', 'p99 µs', 'ORT steps/s', 'ORT p50 µs', 'ORT p99 µs', 'gru-stream / ORT', 'PyTorch steps/s (reference, other run)', 'timed ticks gru / ORT'], rows);
+}
+
+export function sweepTable(points) {
+  const rows = points.map((p) => [
+    p.hidden,
+    p.series.toLocaleString('en-US'),
+    kernelOf(p.gru),
+    p.gru ? n(p.gru.series_steps_per_s) : p.gruSkip ?? 'failed',
+    p.gru ? (p.gru.series_steps_per_s * p.flops / 1e9).toFixed(1) : '—',
+    us(p.gru?.p50_tick_us),
+    p.ort ? n(p.ort.series_steps_per_s) : p.ortSkip ?? 'failed',
+    p.ort ? (p.ort.series_steps_per_s * p.flops / 1e9).toFixed(1) : '—',
+    `**${ratio(p.gru?.series_steps_per_s, p.ort?.series_steps_per_s)}**`,
+    p.agreement ?? '—',
+  ]);
+  return table(['H', 'series', 'kernel', 'gru-stream steps/s', 'GFLOP/s', 'p50 µs', 'ORT steps/s', 'ORT GFLOP/s', 'gru-stream / ORT', 'forecasts agree (max abs diff)'], rows);
+}
+
+export function liveTable(points) {
+  const rows = points.map((p) => [p.live_series.toLocaleString('en-US'), p.hidden, p.kernel, p.rss_bytes_per_series, p.arena_bytes_per_series, us(p.p50_tick_us), us(p.p99_tick_us), us(p.p50_lookup_us), us(p.p50_kernel_us)]);
+  return table(['live series', 'H', 'kernel', 'RSS bytes / series', 'arena bytes / series', 'p50 µs (1,024 active)', 'p99 µs', 'p50 id→slot lookup µs', 'p50 kernel µs'], rows);
+}
+
+export function e2eTable(runs, kernelW2) {
+  const rows = runs.map((r) => [r.workers, r.error ? `failed: ${r.error}` : n(r.samples_per_s), n(r.samples), r.max_abs_diff?.toExponential?.(2) ?? '—', n(kernelW2), `**${ratio(r.samples_per_s, kernelW2)}**`]);
+  return table(['predict --workers', 'samples/s (NDJSON in → NDJSON out)', 'timed samples', 'max abs(forecast − ref)', 'kernel W2 steps/s (bench, 1 thread)', 'e2e / kernel'], rows);
+}

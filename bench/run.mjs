@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: gru-stream against onnxruntime-node in the same run, on the same machine.
+ *
+ *   1. W1–W3 (../shared/bench) at 1 and 2 threads: `gru-stream bench` vs bench/peers/ort-bench.mjs
+ *   2. sweep H × series on random weights (ONNX written by bench/lib/onnx-gru.mjs), 1 thread
+ *   3. live series 1k → 1M at H=16: RSS per series, latency of a 1,024-series subset
+ *   4. end to end: `gru-stream predict` through real pipes vs the kernel's own W2 rate
+ *
+ * Every measurement runs in its own process. Raw JSON lines go to bench/out/run-<stamp>.jsonl and
+ * the tables to bench/out/run-<stamp>.md (also printed).
+ *
+ *   node bench/run.mjs [--quick] [--only workloads,sweep,live,e2e] [--budget-s S]
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { torchGruFromFlat } from '../dist/src/bench/flat-weights.js';
+import { availableKernels } from '../dist/src/kernel/select.js';
+import { runNode } from './lib/child.mjs';
+import { measurePredict } from './lib/e2e-predict.mjs';
+import { ensureOrt } from './lib/ensure-ort.mjs';
+import { widenHead, writeModelFile } from './lib/model-file.mjs';
+import { gruOnnxModel } from './lib/onnx-gru.mjs';
+import { e2eTable, liveTable, sweepTable, workloadTable } from './lib/report.mjs';
+import { writeSweep } from './lib/synthetic.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'budget-s': { type: 'string' }, workloads: { type: 'string' } } });
+const quick = values.quick ?? false;
+const only = new Set((values.only ?? 'workloads,sweep,live,e2e').split(','));
+const budget = Number(values['budget-s'] ?? (quick ? 1 : 5));
+const sweepBudget = quick ? 0.5 : 2;
+/** A sweep point whose warm-up plus one tick is estimated above this is skipped (plain JS at H=512 × 65,536 series would take minutes). */
+const MAX_POINT_S = 30;
+const workloadsFile = resolve(values.workloads ?? join(root, '..', 'shared', 'bench', 'workloads.json'));
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+const ortScript = join(here, 'peers', 'ort-bench.mjs');
+const outDir = join(here, 'out');
+mkdirSync(outDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const rawFile = join(outDir, `run-${stamp}.jsonl`);
+const record = (section, obj) => appendFileSync(rawFile, `${JSON.stringify({ section, ...obj })}\n`);
+const log = (s) => process.stderr.write(`${s}\n`);
+let failed = false;
+
+// ── machine ──────────────────────────────────────────────────────────────────────────────
+const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+const flags = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1].trim().split(/\s+/) ?? [];
+const machine = {
+  cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  simd: ['avx2', 'fma', 'avx512f'].filter((f) => flags.includes(f)).join(' '),
+  mem_gib: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  date: new Date().toISOString(),
+  kernels: availableKernels(),
+};
+record('machine', machine);
+log(`machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), ${machine.mem_gib} GiB, Node ${machine.node}; kernels available: ${machine.kernels.join(', ')}`);
+
+const ort = ensureOrt(join(here, 'peers'));
+record('ort', ort);
+log(ort.ok ? `onnxruntime-node ${ort.version}` : `onnxruntime-node unavailable: ${ort.reason}`);
+
+const md = [`# gru-stream bench run ${machine.date}`, '', `Machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), ${machine.mem_gib} GiB; Node ${machine.node}; kernels available: ${machine.kernels.join(', ')}; onnxruntime-node ${ort.ok ? ort.version : `unavailable (${ort.reason})`}.`, ''];
+
+async function gruBench(file, extra) {
+  const r = await runNode([cli, 'bench', '--workloads', file, ...extra]);
+  if (r.code !== 0) {
+    failed = true;
+    log(`gru-stream bench ${extra.join(' ')} exited ${r.code}: ${r.stderr}`);
+  }
+  return r.lines;
+}
+
+async function ortBench(file, extra) {
+  if (!ort.ok) return [];
+  const r = await runNode([ortScript, '--workloads', file, ...extra]);
+  if (r.code !== 0) log(`ort-bench ${extra.join(' ')} exited ${r.code}: ${r.stderr.slice(0, 400)}`);
+  return r.lines;
+}
+
+// ── 1. shared workloads ──────────────────────────────────────────────────────────────────
+const workloadRows = [];
+if (only.has('workloads')) {
+  for (const threads of [1, 2]) {
+    log(`W1–W3, ${threads} thread(s)…`);
+    const gru = await gruBench(workloadsFile, ['--threads', String(threads), '--budget-s', String(budget)]);
+    const peer = await ortBench(workloadsFile, ['--threads', String(threads), '--budget-s', String(budget)]);
+    for (const r of [...gru, ...peer]) record('workload', r);
+    for (const id of ['W1', 'W2', 'W3']) workloadRows.push({ workload: id, threads, gru: gru.find((r) => r.workload === id) ?? null, ort: peer.find((r) => r.workload === id) ?? null });
+  }
+  md.push('## W1–W3 (PyTorch-generated workloads), medians of timed ticks', '', workloadTable(workloadRows), '');
+  md.push('`*` = stopped by the time budget before the last tick. PyTorch figures are quoted from ../shared/bench/README.md (another run on a machine of the same kind); only the ORT ratios are same-run.', '');
+  if (ort.ok) {
+    // The sweep's ONNX files come from our own exporter: check it against PyTorch on W2 first.
+    const spec = JSON.parse(readFileSync(workloadsFile, 'utf8')).workloads.find((w) => w.id === 'W2');
+    const bytes = readFileSync(resolve(dirname(workloadsFile), spec.files.weights));
+    const gru = torchGruFromFlat({ input: spec.input, hidden: spec.hidden, layers: spec.layers }, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)));
+    const onnx = join(outDir, 'W2.own.onnx');
+    writeFileSync(onnx, gruOnnxModel(gru));
+    const [check] = await ortBench(workloadsFile, ['--workload', 'W2', '--onnx', onnx, '--max-ticks', '20', '--budget-s', '100']);
+    record('exporter-check', { max_abs_diff: check?.max_abs_diff ?? null });
+    md.push(`ONNX exporter check (bench/lib/onnx-gru.mjs on W2's weights, ORT, 20 ticks): max |forecast − PyTorch| = ${check?.max_abs_diff?.toExponential(2) ?? 'n/a'}.`, '');
+  }
+}
+
+// ── 2. sweep ─────────────────────────────────────────────────────────────────────────────
+if (only.has('sweep')) {
+  const I = 8;
+  const hiddens = [16, 64, 256, 512];
+  const seriesList = [1, 64, 1024, 65536];
+  const ticksFor = { 1: [2000, 50], 64: [400, 20], 1024: [40, 5], 65536: [6, 2] };
+  const points = hiddens.flatMap((H) => seriesList.map((S) => ({ id: `H${H}_S${S}`, input: I, hidden: H, layers: 1, series: S, ticks: ticksFor[S][0], warmup_ticks: ticksFor[S][1] })));
+  log(`sweep: writing ${points.length} random workloads…`);
+  const { file } = writeSweep(join(outDir, 'sweep'), points);
+  const rows = [];
+  const lastRate = new Map();
+  const estimateS = (peer, p) => {
+    const rate = lastRate.get(`${peer}:${p.hidden}`);
+    return rate ? ((p.warmup_ticks + 1) * p.series) / rate : 0;
+  };
+  for (const p of points) {
+    const row = { hidden: p.hidden, series: p.series, flops: 6 * p.hidden * (p.input + p.hidden) + 2 * p.hidden };
+    log(`sweep ${p.id}…`);
+    if (estimateS('gru', p) > MAX_POINT_S) {
+      row.gruSkip = `skipped (est. ${Math.round(estimateS('gru', p))} s)`;
+    } else {
+      [row.gru] = await gruBench(file, ['--workload', p.id, '--threads', '1', '--budget-s', String(sweepBudget)]);
+      if (row.gru) lastRate.set(`gru:${p.hidden}`, row.gru.series_steps_per_s);
+    }
+    if (!ort.ok) {
+      row.ortSkip = 'unavailable';
+    } else if (estimateS('ort', p) > MAX_POINT_S) {
+      row.ortSkip = `skipped (est. ${Math.round(estimateS('ort', p))} s)`;
+    } else {
+      // ORT runs at least as far as gru-stream did and reports its forecasts at that tick, so the
+      // two peers are compared on the same tick (there is no PyTorch reference for random weights).
+      const k = row.gru?.final_tick;
+      const extra = k === undefined ? [] : ['--min-ticks', String(k + 1), '--forecasts-at', String(k)];
+      [row.ort] = await ortBench(file, ['--workload', p.id, '--threads', '1', '--budget-s', String(sweepBudget), ...extra]);
+      if (row.ort) lastRate.set(`ort:${p.hidden}`, row.ort.series_steps_per_s);
+      const theirs = row.ort?.forecasts_at?.values;
+      if (theirs) {
+        let d = 0;
+        row.gru.final_forecasts.forEach((v, s) => (d = Math.max(d, Math.abs(v - theirs[s]))));
+        row.agreement = `${d <= 1e-5 ? 'yes' : '**NO**'} (${d.toExponential(1)})`;
+        if (d > 1e-5) failed = true;
+      }
+    }
+    record('sweep', { ...row, gru: row.gru && { ...row.gru, final_forecasts: undefined }, ort: row.ort && { ...row.ort, final_forecasts: undefined, forecasts_at: undefined } });
+    rows.push(row);
+  }
+  md.push('## Sweep: random weights, input 8, 1 layer, 1 thread', '', sweepTable(rows), '');
+  md.push('GFLOP/s counts 6·H·(I+H) + 2·H flops per series-step. Forecasts of the two peers are compared at gru-stream\'s last tick (within 1e-5 = agree).', '');
+}
+
+// ── 3. live series ───────────────────────────────────────────────────────────────────────
+if (only.has('live')) {
+  const rows = [];
+  for (const live of [1024, 16384, 262144, 1048576]) {
+    log(`live series ${live}…`);
+    const r = await runNode(['--expose-gc', join(here, 'lib', 'live-series.mjs'), String(live), '16']);
+    if (r.lines[0]) {
+      record('live', r.lines[0]);
+      rows.push(r.lines[0]);
+    } else log(`live-series ${live} failed: ${r.stderr.slice(0, 400)}`);
+  }
+  md.push('## Live series: H=16, input 8, 1 thread; each tick steps 1,024 of the live series (looked up by id)', '', liveTable(rows), '');
+  md.push('RSS per series = RSS growth after giving every series an id, a slot and one step, / live series (ids + map + arena). The arena alone is the fixed per-slot figure.', '');
+}
+
+// ── 4. end to end ────────────────────────────────────────────────────────────────────────
+if (only.has('e2e')) {
+  const spec = JSON.parse(readFileSync(workloadsFile, 'utf8')).workloads.find((w) => w.id === 'W2');
+  const f32 = (p) => {
+    const b = readFileSync(resolve(dirname(workloadsFile), p));
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  };
+  const model = join(outDir, 'W2.safetensors');
+  writeModelFile(model, widenHead(torchGruFromFlat({ input: spec.input, hidden: spec.hidden, layers: spec.layers }, f32(spec.files.weights)), spec.input));
+  let kernelW2 = workloadRows.find((r) => r.workload === 'W2' && r.threads === 1)?.gru?.series_steps_per_s;
+  if (kernelW2 === undefined) [{ series_steps_per_s: kernelW2 } = {}] = await gruBench(workloadsFile, ['--workload', 'W2', '--threads', '1', '--budget-s', String(budget)]);
+  const runs = [];
+  for (const workers of [0, 1]) {
+    log(`predict end to end, --workers ${workers}…`);
+    let r;
+    try {
+      r = await measurePredict({ cli, model, inputs: f32(spec.files.inputs), reference: f32(spec.files.reference), series: spec.series, input: spec.input, ticks: quick ? 30 : spec.ticks, warmupTicks: spec.warmup_ticks, workers });
+      if (r.max_abs_diff > 1e-5) failed = true;
+    } catch (err) {
+      r = { workers, error: err.message };
+      failed = true;
+    }
+    record('e2e', r);
+    runs.push(r);
+  }
+  md.push('## End to end: `gru-stream predict --format ndjson` through pipes, W2 (1,024 interleaved series)', '', e2eTable(runs, kernelW2), '');
+  md.push('The model is W2 with its head row repeated for each of the 8 input columns (predict forecasts every column; about 1 % more flops); forecast[0] is checked against W2.ref.f32. Warm-up ticks are answered before the clock starts.', '');
+}
+
+const mdFile = join(outDir, `run-${stamp}.md`);
+writeFileSync(mdFile, `${md.join('\n')}\n`);
+process.stdout.write(`${md.join('\n')}\n\nraw: ${rawFile}\ntables: ${mdFile}\n`);
+process.exitCode = failed ? 1 : 0;
