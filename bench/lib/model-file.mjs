@@ -2,23 +2,6 @@ import { writeFileSync } from 'node:fs';
 import { writeSafetensors } from '../../dist/src/model/safetensors.js';
 
 /**
- * `predict` forecasts every input column, so its models need a head with one row per input.
- * The benchmark models have a Linear(H, 1) head; this repeats that row `rows` times (forecast[0] is
- * then the benchmark's forecast, the others copies). The extra rows add 2·H·(rows-1) flops per
- * step, about 1 % of a W2 step.
- */
-export function widenHead(gru, rows) {
-  const H = gru.shape.hiddenSize;
-  const weight = new Float32Array(rows * H);
-  const bias = new Float32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    weight.set(gru.head.weight, r * H);
-    bias[r] = gru.head.bias[0];
-  }
-  return { ...gru, shape: { ...gru.shape, outputSize: rows }, head: { weight, bias } };
-}
-
-/**
  * Save a TorchGru (src/kernel/pack-weights.ts form, from a benchmark weight file) as the
  * safetensors model `gru-stream predict` loads: PyTorch state_dict names, identity transform,
  * so predict's forecasts are the raw head outputs the reference holds.
