@@ -14,6 +14,7 @@ const ws = new WebSocket(`${base.replace(/\/$/, '')}/forecasts?series=${encodeUR
   headers: token ? { Authorization: `Bearer ${token}` } : {},
 });
 let seen = 0;
+ws.on('open', () => console.log(`connected: forecasts for ${series}`));
 ws.on('unexpected-response', (_req, res) => {
   console.error(`refused: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (set GRU_STREAM_TOKEN)' : ''}`);
   process.exitCode = 1;

@@ -29,15 +29,17 @@ describe('serving examples', () => {
     const sub = spawn(process.execPath, [join('examples', 'subscriber.mjs'), base, 'example-series', '30'], { cwd: repoRoot });
     let out = '';
     sub.stdout.on('data', (d) => (out += d));
-    // The subscriber is connected once the server counts it.
-    await new Promise<void>((resolve) => {
-      const check = (): void => (handle.subscribers().length > 0 ? resolve() : void setImmediate(check));
-      check();
+    let err = '';
+    sub.stderr.on('data', (d) => (err += d));
+    // The example prints one line when its socket is open.
+    await new Promise<void>((resolve, reject) => {
+      sub.stdout.on('data', () => out.includes('connected: forecasts for example-series') && resolve());
+      sub.once('exit', (code) => reject(new Error(`subscriber exited ${code}: ${err}`)));
     });
     const producer = await run(process.execPath, [join('examples', 'producer.mjs'), base, 'example-series', '2'], { cwd: repoRoot });
     expect(producer.stdout).toContain('sent 100 samples of example-series, accepted 100');
-    const [code] = await once(sub, 'exit');
-    expect(code).toBe(0);
+    const [code] = sub.exitCode === null ? await once(sub, 'exit') : [sub.exitCode];
+    expect(code, err).toBe(0);
     const lines = out.trim().split('\n').filter((l) => l.startsWith('example-series t='));
     expect(lines).toHaveLength(30);
     expect(lines[0]).toMatch(/^example-series t=1 actual=\S+ next=\d+\.\d\d$/);
