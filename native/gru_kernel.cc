@@ -214,7 +214,18 @@ void stepLayer(GruKernelState* k, int l, int count) {
       const float* gb = g[b];
       const float* qb = q[b];
       float* h = k->hRows[b];
-      for (int j = 0; j < H; j += 8) {
+      // Two vectors a turn (same per-lane arithmetic as one): two independent exp/rational chains
+      // in one basic block keep both FMA pipes busy where one chain waits on its own latency.
+      int j = 0;
+      for (; j + 16 <= H; j += 16) {
+        const __m256 r0 = v_sigmoid(_mm256_loadu_ps(gb + j)), r1 = v_sigmoid(_mm256_loadu_ps(gb + j + 8));
+        const __m256 z0 = v_sigmoid(_mm256_loadu_ps(gb + H + j)), z1 = v_sigmoid(_mm256_loadu_ps(gb + H + j + 8));
+        const __m256 n0 = v_tanh(_mm256_fmadd_ps(r0, _mm256_loadu_ps(qb + j), _mm256_loadu_ps(gb + H2 + j)));
+        const __m256 n1 = v_tanh(_mm256_fmadd_ps(r1, _mm256_loadu_ps(qb + j + 8), _mm256_loadu_ps(gb + H2 + j + 8)));
+        _mm256_storeu_ps(h + j, _mm256_fmadd_ps(z0, _mm256_sub_ps(_mm256_loadu_ps(h + j), n0), n0));
+        _mm256_storeu_ps(h + j + 8, _mm256_fmadd_ps(z1, _mm256_sub_ps(_mm256_loadu_ps(h + j + 8), n1), n1));
+      }
+      for (; j < H; j += 8) {
         const __m256 r = v_sigmoid(_mm256_loadu_ps(gb + j));
         const __m256 z = v_sigmoid(_mm256_loadu_ps(gb + H + j));
         const __m256 n = v_tanh(_mm256_fmadd_ps(r, _mm256_loadu_ps(qb + j), _mm256_loadu_ps(gb + H2 + j)));
@@ -329,16 +340,30 @@ void gru_kernel_free(GruKernelState* k) {
   k->hRows = k->gRows = k->qRows = nullptr;
 }
 
+#ifndef GRU_L2_BUDGET
+#define GRU_L2_BUDGET (192 * 1024)
+#endif
+
 void gru_kernel_step(GruKernelState* k, int count, const int32_t* slots, const float* inputs, float* out) {
   if (count <= 0) return;
-  for (int l = 0; l < k->L; l++) {
-    for (int b = 0; b < count; b++) {
-      float* slot = k->arena + static_cast<size_t>(slots[b]) * k->slotStride;
-      k->hRows[b] = slot + static_cast<size_t>(l) * k->H;
-      // Layer 0 reads the caller's input row; layer l reads layer l-1's state, already stepped.
-      k->xRows[b] = l == 0 ? inputs + static_cast<size_t>(b) * k->I : slot + static_cast<size_t>(l - 1) * k->H;
+  // Rows go through every layer and the head in chunks whose gate scratch (g and ghn rows) stays in
+  // L2: stepping the whole batch layer by layer wrote 1 MB of W2 pre-activations and read it back
+  // from L3 in the activation pass. A chunk is a multiple of 4 rows so only the last one has a tail;
+  // the arithmetic of a row does not depend on its chunk (see block()).
+  const size_t rowBytes = (k->gRow + k->hRow) * sizeof(float);
+  int chunk = static_cast<int>(GRU_L2_BUDGET / rowBytes) & ~3;
+  if (chunk < 4) chunk = 4;
+  for (int c0 = 0; c0 < count; c0 += chunk) {
+    const int n = count - c0 < chunk ? count - c0 : chunk;
+    for (int l = 0; l < k->L; l++) {
+      for (int b = 0; b < n; b++) {
+        float* slot = k->arena + static_cast<size_t>(slots[c0 + b]) * k->slotStride;
+        k->hRows[b] = slot + static_cast<size_t>(l) * k->H;
+        // Layer 0 reads the caller's input row; layer l reads layer l-1's state, already stepped.
+        k->xRows[b] = l == 0 ? inputs + static_cast<size_t>(c0 + b) * k->I : slot + static_cast<size_t>(l - 1) * k->H;
+      }
+      stepLayer(k, l, n);
     }
-    stepLayer(k, l, count);
+    if (k->O > 0) stepHead(k, n, out + static_cast<size_t>(c0) * k->O);
   }
-  if (k->O > 0) stepHead(k, count, out);
 }

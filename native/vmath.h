@@ -12,8 +12,13 @@
 // sigmoid: beyond |x| = 87 it is 0 or 1 to far below float32 resolution of the state.
 static inline __m256 v_exp(__m256 x) {
   x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // n = round(x / ln2) by the 1.5 * 2^23 trick: adding it leaves n, rounded to nearest, in the low
+  // mantissa bits, so one FMA does the multiply and the rounding, and the same bits shifted into the
+  // exponent field give 2^n (no vroundps, no vcvtps2dq: two fewer ops on the activation pass's
+  // critical FMA ports). Exact for |n| < 2^22; here |n| <= 127.
+  const __m256 magic = _mm256_set1_ps(12582912.0f);
+  const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+  const __m256 n = _mm256_sub_ps(t, magic);
   // ln2 split in two (C1 exact in few bits) so n*C1 is exact and f keeps its low bits.
   x = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
   x = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), x);
@@ -25,7 +30,8 @@ static inline __m256 v_exp(__m256 x) {
   y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
   y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), x);
   y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  // (t's bits + 127) << 23: the low 9 bits of n + 127 (1..254 after the clamp) land in the exponent.
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
 }
 
