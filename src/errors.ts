@@ -34,8 +34,6 @@ export const ErrorCodes = {
   ERR_STATE_FORMAT: 'ERR_STATE_FORMAT',
   /** A worker failed repeatedly on the same batch; the batch's samples were rejected. */
   ERR_WORKER: 'ERR_WORKER',
-  /** The predictor was used after it was destroyed or ended. */
-  ERR_CLOSED: 'ERR_CLOSED',
   /** Command-line usage error. */
   ERR_USAGE: 'ERR_USAGE',
   /** A benchmark's forecasts disagreed with the reference. */
