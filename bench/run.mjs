@@ -68,8 +68,14 @@ log(ort.ok ? `onnxruntime-node ${ort.version}` : `onnxruntime-node unavailable: 
 
 const md = [`# gru-stream bench run ${machine.date}`, '', `Machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), ${machine.mem_gib} GiB; Node ${machine.node}; kernels available: ${machine.kernels.join(', ')}; onnxruntime-node ${ort.ok ? ort.version : `unavailable (${ort.reason})`}.`, ''];
 
+/**
+ * The kernel is pinned to the fastest one available at start: if it stops loading mid-run (e.g. the
+ * addon is being rebuilt), those rows fail loudly instead of quietly measuring the JS kernel.
+ */
+const kernel = process.env.GRU_STREAM_KERNEL || machine.kernels[0];
+
 async function gruBench(file, extra) {
-  const r = await runNode([cli, 'bench', '--workloads', file, ...extra]);
+  const r = await runNode([cli, 'bench', '--workloads', file, '--kernel', kernel, ...extra]);
   if (r.code !== 0) {
     failed = true;
     log(`gru-stream bench ${extra.join(' ')} exited ${r.code}: ${r.stderr}`);
