@@ -8,29 +8,17 @@
 //
 // Run: npm run build && node examples/grucell-step.mjs
 import { modelFromBytes, writeSafetensors } from 'gru-stream';
+import { draws, torchGruTensors } from './lib/weights.mjs';
 
-let seed = 7;
-const uniform = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const randn = (n) => Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()));
+const { uniform, randn: normal } = draws(7);
+const randn = (n) => Array.from({ length: n }, normal);
 
 const inputSize = 3;
 const hiddenSize = 2;
 const seqLen = 2;
 
-const k = 1 / Math.sqrt(hiddenSize);
-const init = (...shape) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => (2 * uniform() - 1) * k) });
 // GRUCell's weight_ih, weight_hh, bias_ih, bias_hh, stored under nn.GRU's layer-0 names.
-const tensors = {
-  'gru.weight_ih_l0': init(3 * hiddenSize, inputSize),
-  'gru.weight_hh_l0': init(3 * hiddenSize, hiddenSize),
-  'gru.bias_ih_l0': init(3 * hiddenSize),
-  'gru.bias_hh_l0': init(3 * hiddenSize),
-};
+const tensors = torchGruTensors(uniform, inputSize, hiddenSize);
 const metadata = { format: 'gru-forecaster', variant: 'pytorch', module: 'GRUCell', input_size: '3', hidden_size: '2', num_layers: '1' };
 const model = modelFromBytes(writeSafetensors(tensors, metadata));
 

@@ -5,29 +5,16 @@
 //
 // Run: npm run build && node examples/nn-gru.mjs
 import { modelFromBytes, writeSafetensors } from 'gru-stream';
+import { draws, torchGruTensors } from './lib/weights.mjs';
 
-let seed = 2024;
-const uniform = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const randn = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+const { uniform, randn } = draws(2024);
 
 const inputSize = 3;
 const hiddenSize = 2;
 const seqLen = 4;
 const batchSize = 5;
 
-const k = 1 / Math.sqrt(hiddenSize);
-const init = (...shape) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => (2 * uniform() - 1) * k) });
-const tensors = {
-  'gru.weight_ih_l0': init(3 * hiddenSize, inputSize),
-  'gru.weight_hh_l0': init(3 * hiddenSize, hiddenSize),
-  'gru.bias_ih_l0': init(3 * hiddenSize),
-  'gru.bias_hh_l0': init(3 * hiddenSize),
-};
+const tensors = torchGruTensors(uniform, inputSize, hiddenSize);
 const metadata = { format: 'gru-forecaster', variant: 'pytorch', module: 'GRU', input_size: '3', hidden_size: '2', num_layers: '1' };
 const gru = modelFromBytes(writeSafetensors(tensors, metadata));
 

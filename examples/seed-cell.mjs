@@ -9,15 +9,11 @@
 // Run: npm run build && node examples/seed-cell.mjs
 import { modelFromBytes, writeSafetensors } from 'gru-stream';
 
-// Seeded standard normals (mulberry32 + Box-Muller) so every run prints the same numbers.
-let seed = 42;
-const uniform = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const randn = (n) => Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()));
+import { draws } from './lib/weights.mjs';
+
+// Seeded standard normals so every run prints the same numbers.
+const { randn: normal } = draws(42);
+const randn = (n) => Float32Array.from({ length: n }, normal);
 
 const inputSize = 3;
 const hiddenSize = 2;

@@ -26,3 +26,4 @@ export type { StateSnapshot } from './state/snapshot.js';
 export { availableKernels } from './kernel/select.js';
 export type { KernelPreference } from './kernel/select.js';
 export type { KernelName } from './kernel/kernel.js';
+export { normalFrom, seededRandom } from './util/seeded-random.js';

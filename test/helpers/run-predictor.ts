@@ -5,6 +5,7 @@ import type { GruStreamError } from '../../src/errors.js';
 import type { GruModel } from '../../src/model/model.js';
 import { type Predictor, createPredictor } from '../../src/stream/predictor.js';
 import type { PredictorOptions } from '../../src/stream/predictor-options.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
 
 export interface PredictorRun {
   outputs: Array<Record<string, unknown>>;
@@ -26,18 +27,6 @@ export async function runPredictor(model: GruModel, samples: unknown[], options:
     new Writable({ objectMode: true, write(rec, _enc, cb) { outputs.push(rec); cb(); } }),
   );
   return { outputs, invalid, evicted, predictor };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Interleaved samples for `series` ids, each a smooth random walk of `columns` positive values. */

@@ -1,4 +1,5 @@
 import type { Tensor } from '../../src/model/safetensors.js';
+import { normalFrom, seededRandom } from '../../src/util/seeded-random.js';
 
 /**
  * Seeded random GRU models for tests: tensors named and shaped exactly as the fixtures README
@@ -6,17 +7,7 @@ import type { Tensor } from '../../src/model/safetensors.js';
  * is reproduced by its seed alone.
  */
 
-/** mulberry32: tiny, fast and good enough to fill test tensors; not for anything else. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function uniform(rng: () => number, lo: number, hi: number): number {
   return lo + (hi - lo) * rng();
@@ -24,7 +15,7 @@ export function uniform(rng: () => number, lo: number, hi: number): number {
 
 /** Standard normal by Box-Muller, rounded to float32 like every value the model will see. */
 export function normal(rng: () => number): number {
-  return Math.fround(Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng()));
+  return Math.fround(normalFrom(rng));
 }
 
 export interface Sizes {
