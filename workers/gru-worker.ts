@@ -15,12 +15,12 @@ const outputSize = (workerData as StepperInit).weights.layout.shape.outputSize;
 export default function stepShard(task: ShardTask): Float32Array {
   const out = new Float32Array(Math.max(1, task.count * horizon * outputSize));
   if (task.fault === 'exit-mid-batch') {
-    // Test-only fault injection: advance half the rows, then die, leaving a half-written batch
-    // behind so the pool's rollback is exercised for real.
-    const half = Math.max(1, task.count >> 1);
-    stepper.run(task.thread, half, task.slots, task.inputs, out);
+    // Test-only fault injection: back the shard up as usual, advance half its rows, then die,
+    // leaving a half-written shard behind so the pool's rollback is exercised for real.
+    stepper.backup(task.thread, task.count, task.slots, task.seq);
+    stepper.run(task.thread, Math.max(1, task.count >> 1), task.slots, task.inputs, out);
     process.exit(70);
   }
-  stepper.run(task.thread, task.count, task.slots, task.inputs, out);
+  stepper.run(task.thread, task.count, task.slots, task.inputs, out, task.seq);
   return move(out) as unknown as Float32Array;
 }

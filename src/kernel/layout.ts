@@ -18,11 +18,18 @@
  *   reset-before, where b_hn sits outside the reset product). bhn = b_hn for reset-after, zeros otherwise.
  *
  *   ARENA (hidden states, one slot per series)
- *   ┌── slot 0 ──┬── slot 1 ──┬ ... ┬ slot capacity-1 ┬─ scratch, thread 0 ─┬─ scratch, thread 1 ─┬ ...
- *   │ [L][H] pad │ [L][H] pad │     │                 │ maxBatch slots       │ maxBatch slots       │
- *   └────────────┴────────────┴ ... ┴─────────────────┴──────────────────────┴──────────────────────┘
- *   Live slots belong to series (the state arena maps ids to them). Scratch slots belong to one compute
- *   thread each: horizon roll-outs copy live states there so the live state is never touched.
+ *   ┌── slot 0 ──┬── slot 1 ──┬ ... ┬ slot capacity-1 ┬──────── thread 0 ────────┬──────── thread 1 ───── ...
+ *   │ [L][H] pad │ [L][H] pad │     │                 │ scratch xB │ backup xB   │ scratch xB │ backup xB
+ *   └────────────┴────────────┴ ... ┴─────────────────┴────────────┴─────────────┴────────────┴────────── ...
+ *   Live slots belong to series (the state arena maps ids to them). The rest belongs to one compute
+ *   thread each (B = maxBatch): scratch slots for horizon roll-outs, which copy live states there so the
+ *   live state is never touched; backup slots where a pool thread copies its shard's states before
+ *   stepping them, so a shard whose worker dies can be rolled back (see CONTROL below).
+ *
+ *   CONTROL (Int32Array over its own SharedArrayBuffer, one word per compute thread)
+ *   [ backupSeq(thread 0) | backupSeq(thread 1) | ... ]
+ *   A thread stores the task's sequence number here (Atomics.store) after its backup is complete and
+ *   before it writes any live slot; whoever sees that number afterwards may restore from the backup.
  *
  * Every region starts on a 16-float (64-byte) boundary so SIMD kernels can use aligned loads; padding
  * floats are zero and kernels may read (never rely on writing) them.
@@ -97,9 +104,9 @@ export interface ArenaLayout {
   slotStride: number;
   /** Live slots, one per series. */
   capacity: number;
-  /** Scratch slots reserved per compute thread (the largest batch a thread steps at once). */
+  /** Scratch slots, and as many backup slots, reserved per compute thread (the largest batch a thread steps at once). */
   maxBatch: number;
-  /** Compute threads that each own a scratch block (main thread is thread 0). */
+  /** Compute threads that each own a scratch and a backup block (main thread is thread 0). */
   threads: number;
   totalSlots: number;
   totalFloats: number;
@@ -107,13 +114,23 @@ export interface ArenaLayout {
 
 export function arenaLayout(shape: GruShape, capacity: number, maxBatch: number, threads: number): ArenaLayout {
   const slotStride = alignUp(shape.numLayers * shape.hiddenSize);
-  const totalSlots = capacity + maxBatch * threads;
+  const totalSlots = capacity + 2 * maxBatch * threads;
   return { slotStride, capacity, maxBatch, threads, totalSlots, totalFloats: totalSlots * slotStride };
 }
 
 /** First scratch slot owned by compute thread `thread`. */
 export function scratchSlot(arena: ArenaLayout, thread: number): number {
-  return arena.capacity + thread * arena.maxBatch;
+  return arena.capacity + 2 * thread * arena.maxBatch;
+}
+
+/** First backup slot owned by compute thread `thread`: row b of its shard is backed up at +b. */
+export function backupSlot(arena: ArenaLayout, thread: number): number {
+  return scratchSlot(arena, thread) + arena.maxBatch;
+}
+
+/** The CONTROL words: backupSeq per compute thread. */
+export function controlWords(threads: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * Math.max(1, threads)));
 }
 
 /** Float offset of layer `layer` of slot `slot`'s hidden state. */

@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import { ErrorCodes, OptionError, WorkerError } from '../errors.js';
-import type { ArenaLayout } from '../kernel/layout.js';
+import { type ArenaLayout, backupSlot, controlWords } from '../kernel/layout.js';
 import type { PackedWeights } from '../kernel/pack-weights.js';
 import type { KernelPreference } from '../kernel/select.js';
 import { defaultKernelPreference } from '../kernel/select.js';
@@ -29,6 +29,15 @@ export interface ShardRunnerOptions {
 /** Shards below this many rows are not worth a message round trip to a worker. */
 const MIN_ROWS_PER_WORKER = 8;
 
+/** One contiguous share of a batch: rows [start, start + count), stepped by compute thread `thread`. */
+interface Shard {
+  thread: number;
+  start: number;
+  count: number;
+  /** backupSeq of this shard's latest attempt (CONTROL word `thread` equals it once backed up). */
+  seq: number;
+}
+
 /**
  *   batch rows ──split──► shard 0 ─► main thread (when mainThread)
  *                         shard 1 ─► piscina worker ┐  each shard: distinct series,
@@ -36,25 +45,28 @@ const MIN_ROWS_PER_WORKER = 8;
  *
  * One batch runs at a time; the caller guarantees a series appears at most once per batch, so
  * no two threads ever touch one series' slot at once and per-series order is the batch order.
- * Worker shards are transactional: their slots are copied before dispatch and restored if the
- * worker dies, so a redo neither loses nor doubles a step.
+ * With a pool, every shard is transactional: the thread that steps it first backs its states up
+ * (shard-stepper.ts, CONTROL in layout.ts). A shard whose worker dies is restored and redone, so a
+ * redo neither loses nor doubles a step; a batch that still fails is restored whole.
  */
 export class ShardRunner {
   private readonly options: ShardRunnerOptions;
   private readonly local: ShardStepper | null;
   private readonly pool: Piscina | null;
-  private readonly backup: Float32Array;
+  private readonly control: Int32Array;
   private readonly attempts: number;
   private readonly outputSize: number;
   private readonly inputSize: number;
-  /** Worker respawns seen (piscina replaces a worker that exits). */
+  private seq = 0;
+  /** Worker failures seen (piscina replaces a worker that exits). */
   crashes = 0;
 
   private constructor(options: ShardRunnerOptions) {
     this.options = options;
     const { weights, arena, arenaLayout, workers, mainThread, horizon } = options;
     const kernel = options.kernel ?? defaultKernelPreference();
-    const init = { weights, arena, arenaLayout, horizon, kernel };
+    this.control = controlWords(arenaLayout.threads);
+    const init = { weights, arena, arenaLayout, control: this.control, horizon, kernel };
     this.local = workers === 0 || mainThread ? new ShardStepper(init) : null;
     this.pool = workers > 0
       ? new Piscina({
@@ -66,7 +78,6 @@ export class ShardRunner {
         idleTimeout: Number.POSITIVE_INFINITY,
       })
       : null;
-    this.backup = new Float32Array(workers > 0 ? arenaLayout.maxBatch * arenaLayout.slotStride : 0);
     this.attempts = options.attempts ?? 3;
     this.outputSize = weights.layout.shape.outputSize;
     this.inputSize = weights.layout.shape.inputSize;
@@ -81,7 +92,8 @@ export class ShardRunner {
     const runner = new ShardRunner(options);
     if (runner.pool) {
       // Start every worker now so the first batch does not pay for thread start-up and module loading.
-      await Promise.all(Array.from({ length: options.workers }, () => runner.pool!.run({ thread: 0, count: 0, slots: new Int32Array(0), inputs: new Float32Array(0) } satisfies ShardTask)));
+      const empty: ShardTask = { thread: 0, seq: 0, count: 0, slots: new Int32Array(0), inputs: new Float32Array(0) };
+      await Promise.all(Array.from({ length: options.workers }, () => runner.pool!.run(empty)));
     }
     return runner;
   }
@@ -92,68 +104,69 @@ export class ShardRunner {
 
   /** Step `count` distinct slots one step; out receives [count][horizon][outputSize]. */
   async run(count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): Promise<void> {
-    const { workers, mainThread, horizon } = this.options;
-    if (!this.pool || count < 2 * MIN_ROWS_PER_WORKER) {
-      if (this.local) return this.local.run(0, count, slots, inputs, out);
-    }
-    this.saveRows(slots, 0, count);
-    const shards = Math.max(1, Math.min(workers + (this.local ? 1 : 0), Math.floor(count / MIN_ROWS_PER_WORKER)));
-    const size = Math.ceil(count / shards);
+    if (!this.pool) return this.local!.run(0, count, slots, inputs, out);
+    const { workers, horizon } = this.options;
     const I = this.inputSize;
     const rowOut = horizon * this.outputSize;
-    const jobs: Promise<void>[] = [];
-    let localShard: [number, number] | null = null;
-    for (let s = 0, start = 0; start < count; s++, start += size) {
-      const end = Math.min(count, start + size);
-      if (s === 0 && this.local) {
-        localShard = [start, end];
-        continue;
-      }
-      const task: ShardTask = { thread: s, count: end - start, slots: slots.slice(start, end), inputs: inputs.slice(start * I, end * I) };
-      jobs.push(this.runRemote(task, slots, start).then((result) => out.set(result.subarray(0, task.count * rowOut), start * rowOut)));
-    }
-    if (localShard) {
-      const [start, end] = localShard;
-      this.local!.run(0, end - start, slots.subarray(start, end), inputs.subarray(start * I, end * I), out.subarray(start * rowOut, end * rowOut));
+    const threads = workers + (this.local ? 1 : 0);
+    const shardCount = Math.max(1, Math.min(threads, Math.floor(count / MIN_ROWS_PER_WORKER)));
+    const size = Math.ceil(count / shardCount);
+    const shards: Shard[] = [];
+    for (let s = 0, start = 0; start < count; s++, start += size) shards.push({ thread: s, start, count: Math.min(size, count - start), seq: 0 });
+    // With a main-thread stepper, shard 0 stays here; the others go to workers (all of them if not).
+    const remote = this.local && shards.length > 1 ? shards.slice(1) : this.local ? [] : shards;
+    const jobs = remote.map((shard) => this.runRemote(shard, slots, inputs).then((result) => out.set(result.subarray(0, shard.count * rowOut), shard.start * rowOut)));
+    if (this.local && remote.length < shards.length) {
+      const [{ start, count: n }] = shards;
+      shards[0].seq = this.nextSeq();
+      this.local.run(0, n, slots.subarray(start, start + n), inputs.subarray(start * I, (start + n) * I), out.subarray(start * rowOut, (start + n) * rowOut), shards[0].seq);
     }
     const results = await Promise.allSettled(jobs);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
-      // All or nothing: the batch is reported failed, so no row of it may stay advanced.
-      this.restoreRows(slots, 0, count);
+      // All or nothing: the batch is reported failed, so no shard of it may stay advanced.
+      for (const shard of shards) this.restore(shard, slots);
       throw failed.reason;
     }
   }
 
-  /** Copy the states of slots[from, from+n) to the backup rows of the same index. */
-  private saveRows(slots: Int32Array, from: number, n: number): void {
-    const { arena, arenaLayout } = this.options;
-    const stride = arenaLayout.slotStride;
-    for (let b = from; b < from + n; b++) this.backup.set(arena.subarray(slots[b] * stride, slots[b] * stride + stride), b * stride);
+  private nextSeq(): number {
+    this.seq = (this.seq % 0x7fffffff) + 1; // never 0, the "no backup" value
+    return this.seq;
   }
 
-  private restoreRows(slots: Int32Array, from: number, n: number): void {
-    const { arena, arenaLayout } = this.options;
-    const stride = arenaLayout.slotStride;
-    for (let b = from; b < from + n; b++) arena.set(this.backup.subarray(b * stride, (b + 1) * stride), slots[b] * stride);
-  }
-
-  /** Run one shard on a worker, rolling its slots back and retrying if the worker dies. */
-  private async runRemote(task: ShardTask, slots: Int32Array, start: number): Promise<Float32Array> {
+  /** Run one shard on a worker, rolling it back and retrying if the worker dies. */
+  private async runRemote(shard: Shard, slots: Int32Array, inputs: Float32Array): Promise<Float32Array> {
+    const I = this.inputSize;
+    const base = { thread: shard.thread, count: shard.count, slots: slots.slice(shard.start, shard.start + shard.count), inputs: inputs.slice(shard.start * I, (shard.start + shard.count) * I) };
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      shard.seq = this.nextSeq();
       const fault = attempt === 1 && this.options.injectFault?.() ? 'exit-mid-batch' : undefined;
       try {
-        return (await this.pool!.run(fault ? { ...task, fault } : task)) as Float32Array;
+        return (await this.pool!.run({ ...base, seq: shard.seq, ...(fault ? { fault } : {}) } satisfies ShardTask)) as Float32Array;
       } catch (err) {
         lastError = err;
         this.crashes++;
-        // The worker is gone (or threw) and may have written part of the shard: restore every slot
-        // to its pre-batch state, then redo the whole shard. Nothing was emitted for these rows yet.
-        this.restoreRows(slots, start, task.count);
+        // The worker is gone (or threw) and may have written part of the shard: put back what it
+        // backed up, then redo the whole shard. Nothing was emitted for these rows yet.
+        this.restore(shard, slots);
       }
     }
-    throw new WorkerError(ErrorCodes.ERR_WORKER, `a worker failed ${this.attempts} times on a shard of ${task.count} series: ${(lastError as Error)?.message ?? String(lastError)}`);
+    throw new WorkerError(ErrorCodes.ERR_WORKER, `a worker failed ${this.attempts} times on a shard of ${shard.count} series: ${(lastError as Error)?.message ?? String(lastError)}`);
+  }
+
+  /**
+   * Put a shard's states back from its thread's backup slots, if that thread completed the backup
+   * of the shard's latest attempt. If it did not, it died before writing any live slot: nothing to undo.
+   * (The thread is dead or finished when this runs, so the backup cannot change underneath.)
+   */
+  private restore(shard: Shard, slots: Int32Array): void {
+    if (shard.seq === 0 || Atomics.load(this.control, shard.thread) !== shard.seq) return;
+    const { arena, arenaLayout } = this.options;
+    const stride = arenaLayout.slotStride;
+    const base = backupSlot(arenaLayout, shard.thread) * stride;
+    for (let b = 0; b < shard.count; b++) arena.copyWithin(slots[shard.start + b] * stride, base + b * stride, base + (b + 1) * stride);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ArenaLayout } from '../kernel/layout.js';
-import { scratchSlot } from '../kernel/layout.js';
+import { backupSlot, scratchSlot } from '../kernel/layout.js';
 import type { GruKernel } from '../kernel/kernel.js';
 import type { PackedWeights } from '../kernel/pack-weights.js';
 import { type KernelPreference, createKernel } from '../kernel/select.js';
@@ -9,6 +9,8 @@ export interface StepperInit {
   weights: PackedWeights;
   arena: Float32Array;
   arenaLayout: ArenaLayout;
+  /** CONTROL words (layout.ts): backupSeq per compute thread. */
+  control: Int32Array;
   horizon: number;
   kernel: KernelPreference;
 }
@@ -39,12 +41,29 @@ export class ShardStepper {
   }
 
   /**
-   * Step rows [0, count) of slots/inputs; write [count][horizon][O] forecasts to out.
-   * `thread` picks the scratch block; two shards running at once must use different threads.
+   * Copy the shard's live states to this thread's backup slots, then publish backupSeq. The copy is
+   * done here, by the thread that steps the shard and in parallel with the other shards, rather than
+   * by the dispatcher before sending. Atomics.store orders the plain stores of the copy before it:
+   * an observer that loads backupSeq afterwards sees a complete backup. Live slots are written only
+   * after the store, so a thread that dies before it has changed nothing.
    */
-  run(thread: number, count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): void {
+  backup(thread: number, count: number, slots: Int32Array, seq: number): void {
+    const { arena, arenaLayout, control } = this.init;
+    const stride = arenaLayout.slotStride;
+    const base = backupSlot(arenaLayout, thread) * stride;
+    for (let b = 0; b < count; b++) arena.copyWithin(base + b * stride, slots[b] * stride, slots[b] * stride + stride);
+    Atomics.store(control, thread, seq);
+  }
+
+  /**
+   * Step rows [0, count) of slots/inputs; write [count][horizon][O] forecasts to out.
+   * `thread` picks the scratch and backup blocks; two shards running at once must use different
+   * threads. A non-zero backupSeq makes the step transactional (see backup()).
+   */
+  run(thread: number, count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array, backupSeq = 0): void {
     const { horizon, arena, arenaLayout } = this.init;
     const O = this.outputSize;
+    if (backupSeq !== 0) this.backup(thread, count, slots, backupSeq);
     if (horizon === 1) {
       this.kernel.step(count, slots, inputs, out);
       return;
