@@ -104,12 +104,13 @@ export class ShardRunner {
 
   /** Step `count` distinct slots one step; out receives [count][horizon][outputSize]. */
   async run(count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): Promise<void> {
-    if (!this.pool) return this.local!.run(0, count, slots, inputs, out);
     const { workers, horizon } = this.options;
-    const I = this.inputSize;
-    const rowOut = horizon * this.outputSize;
     const threads = workers + (this.local ? 1 : 0);
     const shardCount = Math.max(1, Math.min(threads, Math.floor(count / MIN_ROWS_PER_WORKER)));
+    // Too small to share (or no pool): step here, with no backup, since no worker can fail it.
+    if (this.local && (!this.pool || shardCount === 1)) return this.local.run(0, count, slots, inputs, out);
+    const I = this.inputSize;
+    const rowOut = horizon * this.outputSize;
     const size = Math.ceil(count / shardCount);
     const shards: Shard[] = [];
     for (let s = 0, start = 0; start < count; s++, start += size) shards.push({ thread: s, start, count: Math.min(size, count - start), seq: 0 });
