@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { normalFrom, seededRandom } from '../../dist/src/util/seeded-random.js';
 import { gruOnnxModel } from './onnx-gru.mjs';
 
 /**
@@ -9,17 +10,8 @@ import { gruOnnxModel } from './onnx-gru.mjs';
  * reference file: bench/run.mjs compares the two peers' forecasts with each other instead.
  */
 
-/** mulberry32: small, seeded, and the same on every machine. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform draws (the package's one generator), the same on every machine. */
+export const rng = seededRandom;
 
 function uniform(n, k, next) {
   const a = new Float32Array(n);
@@ -29,7 +21,7 @@ function uniform(n, k, next) {
 
 function normal(n, next) {
   const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  for (let i = 0; i < n; i++) a[i] = normalFrom(next);
   return a;
 }
 

@@ -1,10 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { basename, extname } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GruStreamError } from '../errors.js';
-import { createCsvParser } from '../stream/csv-parser.js';
-import { createNdjsonParser } from '../stream/ndjson-parser.js';
+import { createInputParser } from '../stream/open-input.js';
 import type { WriteGate } from './backpressure.js';
 
 /**
@@ -34,14 +32,6 @@ export interface InputSource {
   stop(): Promise<void>;
 }
 
-/** CSV when asked, or when a path ends in .csv; NDJSON otherwise. */
-export function inputParser(path: string | undefined, format: 'ndjson' | 'csv' | undefined, columns: readonly string[], series: string | undefined): Transform {
-  const csv = format === 'csv' || (format === undefined && path !== undefined && extname(path).toLowerCase() === '.csv');
-  if (!csv) return createNdjsonParser();
-  const source = series ?? (path !== undefined && path !== '-' ? basename(path, extname(path)) : undefined);
-  return createCsvParser({ columns, ...(source === undefined ? {} : { source }) });
-}
-
 /** Writes parsed samples through the gate, waiting for 'drain' whenever the predictor is full. */
 export async function feed(samples: AsyncIterable<object>, sink: SourceSink, signal: AbortSignal): Promise<void> {
   for await (const sample of samples) {
@@ -55,7 +45,7 @@ export function startInput(options: InputOptions): InputSource {
   const abort = new AbortController();
   const path = typeof options.input === 'string' ? options.input : undefined;
   const source: Readable = path === undefined ? (options.input as Readable) : path === '-' ? process.stdin : createReadStream(path);
-  const parser = inputParser(path, options.format, options.columns, options.series);
+  const parser = createInputParser({ path, format: options.format, columns: options.columns, series: options.series });
   parser.on('invalid', options.onInvalid);
   const done = pipeline(source, parser, (samples: AsyncIterable<object>) => feed(samples, options, abort.signal), { signal: abort.signal })
     .catch((err: Error) => {

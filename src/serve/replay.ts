@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type SourceSink, inputParser } from './input.js';
+import { createInputParser } from '../stream/open-input.js';
+import type { SourceSink } from './input.js';
 
 /**
  * `--replay CSV --rate N`: the CSV's rows are written to the predictor at N samples per second.
@@ -40,7 +41,7 @@ export function startReplay(options: ReplayOptions): ReplaySource {
   async function pass(seen: Set<string>): Promise<void> {
     let t0 = performance.now();
     let k = 0;
-    const parser = inputParser(options.path, 'csv', options.columns, options.series);
+    const parser = createInputParser({ path: options.path, format: 'csv', columns: options.columns, series: options.series });
     parser.on('invalid', options.onInvalid);
     await pipeline(createReadStream(options.path), parser, async (rows: AsyncIterable<{ series: string }>) => {
       for await (const row of rows) {

@@ -1,31 +1,38 @@
 import { createReadStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
-import { ErrorCodes, InputError } from '../errors.js';
 import { createCsvParser } from './csv-parser.js';
 import { createNdjsonParser } from './ndjson-parser.js';
 
 export type InputFormat = 'ndjson' | 'csv';
 
+export interface InputParserOptions {
+  /** The input's path ('-' for stdin), when it has one: it picks the format and the CSV series id. */
+  path?: string;
+  /** Overrides the format the path's extension implies (.csv is CSV, anything else NDJSON). */
+  format?: InputFormat;
+  /** The model's columns. */
+  columns: readonly string[];
+  /** Series id for CSV rows without a `series` column; default the file's base name ("stdin" for -). */
+  series?: string;
+}
+
+/** The parser for an input: CSV when asked or when the path ends in .csv, NDJSON otherwise. */
+export function createInputParser(options: InputParserOptions): Transform {
+  const { path, format, columns } = options;
+  const csv = format === 'csv' || (format === undefined && path !== undefined && extname(path).toLowerCase() === '.csv');
+  if (!csv) return createNdjsonParser();
+  const fromFile = path !== undefined && path !== '-';
+  const source = options.series ?? (fromFile ? basename(path, extname(path)) : path === '-' ? 'stdin' : undefined);
+  return createCsvParser({ columns, ...(source === undefined ? {} : { source }) });
+}
+
 export interface OpenedInput {
   source: Readable;
   parser: Transform;
-  format: InputFormat;
 }
 
-/**
- * A file path (or '-' for stdin) and its parser. The format comes from `format`, else the
- * extension (.csv is CSV, anything else NDJSON). CSV files without a `series` column are one
- * series named after the file (stdin: "stdin").
- */
+/** A file path (or '-' for stdin) with its parser (see createInputParser). */
 export function openInput(path: string, columns: readonly string[], stdin: Readable, format?: InputFormat): OpenedInput {
-  if (format !== undefined && format !== 'ndjson' && format !== 'csv') {
-    throw new InputError(ErrorCodes.ERR_OPTION, `format must be ndjson or csv (got "${format}")`);
-  }
-  const fromStdin = path === '-';
-  const chosen: InputFormat = format ?? (!fromStdin && extname(path).toLowerCase() === '.csv' ? 'csv' : 'ndjson');
-  const source = fromStdin ? stdin : createReadStream(path);
-  const name = fromStdin ? 'stdin' : basename(path, extname(path));
-  const parser = chosen === 'csv' ? createCsvParser({ columns, source: name }) : createNdjsonParser();
-  return { source, parser, format: chosen };
+  return { source: path === '-' ? stdin : createReadStream(path), parser: createInputParser({ path, format, columns }) };
 }

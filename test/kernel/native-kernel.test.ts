@@ -14,6 +14,7 @@ import { type GruShape, arenaLayout, sharedFloats } from '../../src/kernel/layou
 import { createNativeKernel, nativeAddonPath, nativeKernelStatus } from '../../src/kernel/native-kernel.js';
 import { packWeights } from '../../src/kernel/pack-weights.js';
 import { availableKernels, createKernel } from '../../src/kernel/select.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
 
 const TOLERANCE = 1e-5;
 const ENV_KEYS = ['GRU_STREAM_KERNEL', 'GRU_STREAM_NATIVE_PATH'] as const;
@@ -40,18 +41,6 @@ function nativeExpected(): boolean {
 }
 const expected = nativeExpected();
 
-/** mulberry32: a tiny seeded generator so every failing case is reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Case {
   shape: GruShape;
   batch: number;
@@ -65,7 +54,7 @@ function uniform(n: number, scale: number, rand: () => number): Float32Array {
 
 /** A random model (PyTorch-like init, a bit wider so gates saturate sometimes) and a live arena. */
 function setup(c: Case): { ctx: KernelContext; rand: () => number } {
-  const rand = rng(c.seed);
+  const rand = seededRandom(c.seed);
   const { inputSize: I, hiddenSize: H, numLayers: L, outputSize: O } = c.shape;
   const k = 1.5 / Math.sqrt(H);
   const layers = Array.from({ length: L }, (_, l) => {
