@@ -29,7 +29,21 @@ import { writeSweep } from './lib/synthetic.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'budget-s': { type: 'string' }, workloads: { type: 'string' } } });
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only workloads,sweep,live,e2e] [-- --budget-s S] [-- --workloads FILE]
+
+gru-stream against onnxruntime-node in the same run: W1-W3 at 1 and 2 threads, an H x series
+sweep, live-series scaling and predict end to end. Results: bench/out/run-<time>.{jsonl,md}.`;
+let values;
+try {
+  ({ values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'budget-s': { type: 'string' }, workloads: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
+} catch (err) {
+  console.error(`bench: ${err.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const quick = values.quick ?? false;
 const only = new Set((values.only ?? 'workloads,sweep,live,e2e').split(','));
 const budget = Number(values['budget-s'] ?? (quick ? 1 : 5));
