@@ -108,13 +108,24 @@ export class ShardRunner {
     return (this.pool ? this.options.workers : 0) + (this.local ? 1 : 0);
   }
 
-  /** Step `count` distinct slots one step; out receives [count][horizon][outputSize]. */
-  async run(count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): Promise<void> {
-    const { workers, horizon } = this.options;
-    const threads = workers + (this.local ? 1 : 0);
+  /**
+   * Step `count` distinct slots one step; out receives [count][horizon][outputSize].
+   * Returns undefined when the batch was stepped synchronously on this thread (no pool, or too small
+   * to share: an await would cost more than a one-series step), else a promise of the sharded step.
+   */
+  run(count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): Promise<void> | undefined {
+    const threads = this.options.workers + (this.local ? 1 : 0);
     const shardCount = Math.max(1, Math.min(threads, Math.floor(count / MIN_ROWS_PER_WORKER)));
-    // Too small to share (or no pool): step here, with no backup, since no worker can fail it.
-    if (this.local && (!this.pool || shardCount === 1)) return this.local.run(0, count, slots, inputs, out);
+    // Step here, with no backup, since no worker can fail it.
+    if (this.local && (!this.pool || shardCount === 1)) {
+      this.local.run(0, count, slots, inputs, out);
+      return undefined;
+    }
+    return this.runSharded(count, shardCount, slots, inputs, out);
+  }
+
+  private async runSharded(count: number, shardCount: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): Promise<void> {
+    const { horizon } = this.options;
     const I = this.inputSize;
     const rowOut = horizon * this.outputSize;
     const shards = this.split(count, shardCount);

@@ -201,7 +201,10 @@ export class Predictor extends Transform {
     this.filling.reuse(this.nextSeq++);
     const started = performance.now();
     this.runner
-      .then((runner) => (batch.rows > 0 ? runner.run(batch.rows, batch.slots, batch.inputs, batch.out).then(() => runner) : runner))
+      .then(async (runner) => {
+        if (batch.rows > 0) await runner.run(batch.rows, batch.slots, batch.inputs, batch.out);
+        return runner;
+      })
       .then((runner) => {
         this.crashes = runner.crashes;
         this.complete(batch, performance.now() - started);
