@@ -24,6 +24,9 @@ export async function loadModel(source: string | URL | Uint8Array, options: Load
   let bytes: Uint8Array;
   if (source instanceof Uint8Array) {
     bytes = source;
+  } else if (typeof source !== 'string' && !(source instanceof URL)) {
+    // readFile would take a number as a file descriptor (0 = stdin, which may block forever).
+    throw new ModelError(ErrorCodes.ERR_MODEL_IO, `loadModel needs a path, a file: URL or the file's bytes, got ${source === null ? 'null' : typeof source}`);
   } else {
     try {
       bytes = await readFile(source);

@@ -75,7 +75,7 @@ interface Entry {
 function readEntry(name: string, value: unknown, dataLength: number): Entry {
   if (!isRecord(value)) throw formatError(`tensor "${name}" entry is not an object`, { tensor: name });
   const { dtype, shape, data_offsets: offsets } = value;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
     throw formatError(`tensor "${name}" has unknown dtype ${JSON.stringify(dtype)}`, { tensor: name });
   }
   if (dtype !== 'F32') {

@@ -236,3 +236,18 @@ it('splitFile/joinFile round-trip a valid file byte for byte (the surgery above 
   expect(joinFile(text, data)).toEqual(TORCH);
   expect(header.__metadata__).toEqual(torch.metadata);
 });
+
+describe('loadModel arguments', () => {
+  it('rejects a non-path, non-bytes source with ERR_MODEL_IO instead of reading a file descriptor', async () => {
+    await expect(loadModel(0 as never)).rejects.toMatchObject({ code: 'ERR_MODEL_IO' });
+    await expect(loadModel(null as never)).rejects.toMatchObject({ code: 'ERR_MODEL_IO' });
+  });
+
+  it('a dtype named like an Object.prototype member is an unknown dtype', async () => {
+    const bytes = new TextEncoder().encode('{"w":{"dtype":"toString","shape":[1],"data_offsets":[0,4]}}');
+    const file = new Uint8Array(8 + bytes.length + 4);
+    new DataView(file.buffer).setBigUint64(0, BigInt(bytes.length), true);
+    file.set(bytes, 8);
+    await expect(loadModel(file)).rejects.toMatchObject({ code: 'ERR_MODEL_FORMAT', details: { tensor: 'w' } });
+  });
+});
