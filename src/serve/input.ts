@@ -41,17 +41,13 @@ export async function feed(samples: AsyncIterable<object>, sink: SourceSink, sig
   }
 }
 
-export function startInput(options: InputOptions): InputSource {
+/** A source's lifetime: `done` settles when `run` ends; stop() aborts it and waits. An abort is not an error. */
+export function sourceHandle(run: (signal: AbortSignal) => Promise<void>): InputSource {
   const abort = new AbortController();
-  const path = typeof options.input === 'string' ? options.input : undefined;
-  const source: Readable = path === undefined ? (options.input as Readable) : path === '-' ? process.stdin : createReadStream(path);
-  const parser = createInputParser({ path, format: options.format, columns: options.columns, series: options.series });
-  parser.on('invalid', options.onInvalid);
-  const done = pipeline(source, parser, (samples: AsyncIterable<object>) => feed(samples, options, abort.signal), { signal: abort.signal })
-    .catch((err: Error) => {
-      if (abort.signal.aborted) return;
-      throw err;
-    });
+  const done = run(abort.signal).catch((err: Error) => {
+    if (abort.signal.aborted) return;
+    throw err;
+  });
   return {
     done,
     stop: async () => {
@@ -59,4 +55,12 @@ export function startInput(options: InputOptions): InputSource {
       await done.catch(() => undefined);
     },
   };
+}
+
+export function startInput(options: InputOptions): InputSource {
+  const path = typeof options.input === 'string' ? options.input : undefined;
+  const source: Readable = path === undefined ? (options.input as Readable) : path === '-' ? process.stdin : createReadStream(path);
+  const parser = createInputParser({ path, format: options.format, columns: options.columns, series: options.series });
+  parser.on('invalid', options.onInvalid);
+  return sourceHandle((signal) => pipeline(source, parser, (samples: AsyncIterable<object>) => feed(samples, options, signal), { signal }));
 }

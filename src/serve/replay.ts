@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInputParser } from '../stream/open-input.js';
-import type { SourceSink } from './input.js';
+import { type InputSource, type SourceSink, sourceHandle } from './input.js';
 
 /**
  * `--replay CSV --rate N`: the CSV's rows are written to the predictor at N samples per second.
@@ -26,19 +26,14 @@ export interface ReplayOptions extends SourceSink {
   resetSeries: (series: string) => Promise<void>;
 }
 
-export interface ReplaySource {
-  /** Resolves when a non-looping replay reaches the end (or when stopped). */
-  done: Promise<void>;
-  stop(): Promise<void>;
-}
+/** Resolves `done` when a non-looping replay reaches the end (or when stopped). */
+export type ReplaySource = InputSource;
 
 export function startReplay(options: ReplayOptions): ReplaySource {
-  const abort = new AbortController();
-  const { signal } = abort;
   const period = 1000 / options.rate;
   const { gate } = options;
 
-  async function pass(seen: Set<string>): Promise<void> {
+  async function pass(seen: Set<string>, signal: AbortSignal): Promise<void> {
     let t0 = performance.now();
     let k = 0;
     const parser = createInputParser({ path: options.path, format: 'csv', columns: options.columns, series: options.series });
@@ -61,23 +56,12 @@ export function startReplay(options: ReplayOptions): ReplaySource {
     }, { signal });
   }
 
-  const done = (async () => {
+  return sourceHandle(async (signal) => {
     do {
       const seen = new Set<string>();
-      await pass(seen);
+      await pass(seen, signal);
       if (!options.loop || signal.aborted) return;
       for (const series of seen) await options.resetSeries(series);
     } while (!signal.aborted);
-  })().catch((err: Error) => {
-    if (signal.aborted) return;
-    throw err;
   });
-
-  return {
-    done,
-    stop: async () => {
-      abort.abort();
-      await done.catch(() => undefined);
-    },
-  };
 }
