@@ -7,34 +7,6 @@
 
 #include <immintrin.h>
 
-// e^x, Cephes' expf: x = n ln2 + f with |f| <= ln2/2, a degree-5 polynomial for e^f, 2^n from the
-// exponent bits. The clamp keeps 2^n a normal float (no inf, no denormal), which costs nothing in
-// sigmoid: beyond |x| = 87 it is 0 or 1 to far below float32 resolution of the state.
-static inline __m256 v_exp(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  // n = round(x / ln2) by the 1.5 * 2^23 trick: adding it leaves n, rounded to nearest, in the low
-  // mantissa bits, so one FMA does the multiply and the rounding, and the same bits shifted into the
-  // exponent field give 2^n (no vroundps, no vcvtps2dq: two fewer ops on the activation pass's
-  // critical FMA ports). Exact for |n| < 2^22; here |n| <= 127.
-  const __m256 magic = _mm256_set1_ps(12582912.0f);
-  const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
-  const __m256 n = _mm256_sub_ps(t, magic);
-  // ln2 split in two (C1 exact in few bits) so n*C1 is exact and f keeps its low bits.
-  x = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-  x = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), x);
-  __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
-  y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
-  y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), x);
-  y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
-  // (t's bits + 127) << 23: the low 9 bits of n + 127 (1..254 after the clamp) land in the exponent.
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
-}
-
 // 1/d as the 12-bit estimate plus one Newton step (about 1e-7 relative): a true vdivps costs
 // several times the FMAs around it and was the bottleneck of the activation pass.
 static inline __m256 v_recip(__m256 d) {
@@ -42,10 +14,37 @@ static inline __m256 v_recip(__m256 d) {
   return _mm256_fmadd_ps(r, _mm256_fnmadd_ps(d, r, _mm256_set1_ps(1.0f)), r);  // r + r (1 - d r)
 }
 
-// 1 / (1 + e^-x).
+// 1 / (1 + e^-x), with e^-x from a table: -x = m ln2/8 + f, |f| <= ln2/16, so
+// e^-x = 2^(m>>3) * 2^((m&7)/8) * e^f. The eight 2^(j/8) come from one vpermps (it reads only the
+// low 3 bits of each index, which are m mod 8), and on |f| <= 0.0434 a cubic reaches 2.6e-8
+// relative where Cephes' expf needed a degree-5 polynomial on |f| <= ln2/2: four fewer FMAs per
+// call on the ports the activation pass is bound by. The clamp keeps the scale a normal float: at
+// |x| = 87, 1/(1+e^87) is 1.6e-38, and sigmoid(x) is 0 or 1 to float32 resolution of the state long
+// before that.
 static inline __m256 v_sigmoid(__m256 x) {
-  const __m256 one = _mm256_set1_ps(1.0f);
-  return v_recip(_mm256_add_ps(one, v_exp(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(87.0f));
+  // m = round(-x * 8/ln2) by the 1.5 * 2^23 trick: adding it leaves m, rounded to nearest, in the
+  // low mantissa bits of t (its bits are 0x4B400000 + m), so one FMA does the scale and the rounding
+  // (no vroundps, no vcvtps2dq). Exact for |m| < 2^22; here |m| <= 1005.
+  const __m256 magic = _mm256_set1_ps(12582912.0f);
+  const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(-11.5415601730f), magic);
+  const __m256 m = _mm256_sub_ps(t, magic);
+  // u = x + m ln2/8 = -f, with ln2/8 split in two (the first exact in 9 bits) so m * C1 is exact.
+  __m256 u = _mm256_fmadd_ps(m, _mm256_set1_ps(0.086669921875f), x);
+  u = _mm256_fmadd_ps(m, _mm256_set1_ps(-2.6524305213e-5f), u);
+  // e^f = e^-u ~ 1 - u + c2 u^2 + c3 u^3 (relative minimax on |u| <= ln2/16 with c0, c1 held at 1, -1).
+  __m256 p = _mm256_fmadd_ps(u, _mm256_set1_ps(-1.6666857898e-1f), _mm256_set1_ps(5.0006449223e-1f));
+  p = _mm256_fmsub_ps(p, u, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, u, _mm256_set1_ps(1.0f));
+  // Scale 2^(m>>3) * 2^((m&7)/8): the table entry's exponent field is 127, so adding (m>>3) << 23 to
+  // its bits multiplies it by 2^(m>>3) (t's bits >> 3 are 0x09680000 + floor(m/8); the constant part
+  // is shifted out by << 23). 127 + floor(m/8) stays in 1..254 after the clamp.
+  const __m256 table = _mm256_setr_ps(1.0f, 1.09050775f, 1.18920708f, 1.29683959f, 1.41421354f, 1.54221082f,
+                                      1.68179286f, 1.8340081f);
+  const __m256i ti = _mm256_castps_si256(t);
+  const __m256 scale = _mm256_castsi256_ps(_mm256_add_epi32(
+      _mm256_castps_si256(_mm256_permutevar8x32_ps(table, ti)), _mm256_slli_epi32(_mm256_srli_epi32(ti, 3), 23)));
+  return v_recip(_mm256_fmadd_ps(p, scale, _mm256_set1_ps(1.0f)));
 }
 
 // tanh as a 13/6 odd rational function on [-7.905, 7.905] (Eigen's float tanh): no exp, no
