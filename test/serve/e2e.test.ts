@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/model/load-model.js';
 import { createPredictor } from '../../src/stream/predictor.js';
 import type { ServeHandle } from '../../src/serve/server.js';
+import { runCli } from '../helpers/cli.js';
 import { trainedModels } from '../helpers/fixtures.js';
 import { type Message, connect, csvSamples, ingestAll, readCsv, startServer, wsUrl } from './serve-helpers.js';
 
@@ -61,6 +62,12 @@ describe.each(trainedModels().map((c) => [c.name, c] as const))('serve e2e with 
     expect(everything.of('forecast').map(({ type, ...rest }) => rest)).toEqual(direct);
     expect(received.map((m) => m.t)).toEqual(a.map((s) => s.t));
     expect(received.map((m) => m.actual)).toEqual(a.map((s) => s.values));
+
+    // And `gru-stream predict` on the same input (NDJSON on stdin): the same records for A.
+    const cli = await runCli(['predict', '--model', c.modelPath, '--with-actual'], samples.map((s) => JSON.stringify(s)).join('\n'));
+    expect(cli.code).toBe(0);
+    const predicted = cli.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.series === 'A');
+    expect(received.map(({ type, ...rest }) => rest)).toEqual(predicted);
 
     // And the PyTorch reference: the non-null forecasts, in order, are the fixture's forecasts.
     const forecasts = received.filter((m) => m.forecast !== null).map((m) => m.forecast as number[]);
