@@ -26,6 +26,8 @@ export const ErrorCodes = {
   ERR_UNKNOWN_SERIES: 'ERR_UNKNOWN_SERIES',
   /** A sample is not an object of the documented shape. */
   ERR_SAMPLE_SHAPE: 'ERR_SAMPLE_SHAPE',
+  /** An input file (--input, --replay) cannot be read. */
+  ERR_INPUT_IO: 'ERR_INPUT_IO',
   /** A line of NDJSON or CSV input could not be parsed. */
   ERR_PARSE: 'ERR_PARSE',
   /** An option passed to an API or the CLI is invalid. */

@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import type { GruStreamError } from '../errors.js';
 import { loadModel } from '../model/load-model.js';
 import { createNdjsonWriter } from '../stream/ndjson-writer.js';
-import { type InputFormat, openInput } from '../stream/open-input.js';
+import { type InputFormat, assertReadableFile, openInput } from '../stream/open-input.js';
 import { createPredictor } from '../stream/predictor.js';
 import type { InvalidPolicy } from '../stream/predictor-options.js';
 import { packagePath } from '../util/package-root.js';
@@ -63,7 +63,9 @@ Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples reje
       capacity: intOption('capacity', v.capacity as string | undefined, 16384, 4, 1 << 24),
       onInvalid: onInvalid as InvalidPolicy,
     });
-    const input = openInput((v.input as string | undefined) ?? '-', model.config.columns, io.stdin, format as InputFormat | undefined);
+    const inputPath = (v.input as string | undefined) ?? '-';
+    if (inputPath !== '-') await assertReadableFile(inputPath, '--input');
+    const input = openInput(inputPath, model.config.columns, io.stdin, format as InputFormat | undefined);
     let rejected = 0;
     const report = (err: GruStreamError): void => {
       rejected++;

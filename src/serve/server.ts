@@ -8,6 +8,7 @@ import { loadModel } from '../model/load-model.js';
 import type { GruModel } from '../model/model.js';
 import { Normaliser } from '../model/normaliser.js';
 import { type Forecast, type Predictor, type PredictorStats, createPredictor } from '../stream/predictor.js';
+import { assertReadableFile } from '../stream/open-input.js';
 import { checkSample } from '../stream/sample.js';
 import { packageVersion } from '../util/package-root.js';
 import { AccuracyTracker } from './accuracy.js';
@@ -76,6 +77,9 @@ function requestUrl(req: IncomingMessage): URL | undefined {
 /** Starts a server; rejects with a coded GruStreamError for bad options, models or inputs. */
 export async function serve(options: ServeOptions = {}): Promise<ServeHandle> {
   const opts: ResolvedServeOptions = resolveServeOptions(options);
+  // A mistyped path fails the start, not a log line after the server is up.
+  if (typeof opts.input === 'string' && opts.input !== '-') await assertReadableFile(opts.input, '--input');
+  if (opts.replay !== undefined) await assertReadableFile(opts.replay, '--replay');
   const model = typeof opts.model === 'string' ? await loadModel(opts.model) : opts.model;
   const files = await loadDashboardFiles();
   const predictor = createPredictor(model, { ...opts.predictor, onInvalid: 'report' });

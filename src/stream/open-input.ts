@@ -1,6 +1,8 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
+import { ErrorCodes, InputError } from '../errors.js';
 import { createCsvParser } from './csv-parser.js';
 import { createNdjsonParser } from './ndjson-parser.js';
 
@@ -35,4 +37,18 @@ export interface OpenedInput {
 /** A file path (or '-' for stdin) with its parser (see createInputParser). */
 export function openInput(path: string, columns: readonly string[], stdin: Readable, format?: InputFormat): OpenedInput {
   return { source: path === '-' ? stdin : createReadStream(path), parser: createInputParser({ path, format, columns }) };
+}
+
+/**
+ * Rejects with ERR_INPUT_IO unless `path` is a readable file, so a mistyped path is reported before
+ * any work starts (a read stream would only fail later, mid-pipeline, with a bare errno error).
+ */
+export async function assertReadableFile(path: string, option: string): Promise<void> {
+  try {
+    await access(path, constants.R_OK);
+    if ((await stat(path)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new InputError(ErrorCodes.ERR_INPUT_IO, `${option} ${path}: cannot read (${e.code ?? e.message})`, { path, option });
+  }
 }

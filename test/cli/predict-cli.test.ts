@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { EXIT_REJECTED } from '../../src/cli/predict.js';
 import { trainedModels } from '../helpers/fixtures.js';
@@ -40,6 +41,15 @@ describe('gru-stream predict', () => {
     const missing = await runCli(['predict', '--model', '/nonexistent/model.safetensors']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/ERR_MODEL_IO/);
+  });
+
+  it('an unreadable --input is ERR_INPUT_IO before any work, not a stack trace', async () => {
+    for (const path of ['/nonexistent/input.csv', tmpdir()]) {
+      const r = await runCli(['predict', '--model', model.modelPath, '--input', path]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^gru-stream: ERR_INPUT_IO: /);
+      expect(r.stdout).toBe('');
+    }
   });
 
   it('--help explains the command; unknown commands fail', async () => {

@@ -87,6 +87,18 @@ describe('gru-stream serve (CLI)', () => {
     expect(await stop()).toBe(0);
   });
 
+  it.each([['--input', '/nonexistent/samples.ndjson'], ['--replay', '/nonexistent/rows.csv']])('%s with an unreadable file exits 1 with ERR_INPUT_IO before listening', async (option, path) => {
+    child = spawn(process.execPath, [CLI, 'serve', '--port', '0', option, path], { cwd: repoRoot });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(err).toContain('ERR_INPUT_IO');
+    expect(out).not.toContain('dashboard at');
+  });
+
   it('refuses bad options with a usage error (exit 2)', async () => {
     child = spawn(process.execPath, [CLI, 'serve', '--port', 'eighty'], { cwd: repoRoot });
     let err = '';
