@@ -36,6 +36,8 @@ export const ErrorCodes = {
   ERR_STATE_FORMAT: 'ERR_STATE_FORMAT',
   /** A worker failed repeatedly on the same batch; the batch's samples were rejected. */
   ERR_WORKER: 'ERR_WORKER',
+  /** The server cannot listen on the requested host and port (in use, not permitted, no such address). */
+  ERR_LISTEN: 'ERR_LISTEN',
   /** Command-line usage error. */
   ERR_USAGE: 'ERR_USAGE',
   /** A benchmark's forecasts disagreed with the reference. */

@@ -3,7 +3,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { type GruStreamError, isGruStreamError } from '../errors.js';
+import { ErrorCodes, GruStreamError, isGruStreamError } from '../errors.js';
 import { loadModel } from '../model/load-model.js';
 import type { GruModel } from '../model/model.js';
 import { Normaliser } from '../model/normaliser.js';
@@ -251,7 +251,15 @@ export async function serve(options: ServeOptions = {}): Promise<ServeHandle> {
   });
 
   server.listen(opts.port, opts.host);
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (err) {
+    // Nothing is serving yet: release what was started, and say what to change.
+    for (const stop of stopHeartbeats) stop();
+    predictor.destroy();
+    const e = err as NodeJS.ErrnoException;
+    throw new GruStreamError(ErrorCodes.ERR_LISTEN, `cannot listen on ${opts.host}:${opts.port} (${e.code ?? e.message}); choose another --port (0 = any free port) or --host`, { host: opts.host, port: opts.port });
+  }
   const { port } = server.address() as AddressInfo;
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${hostForUrl}:${port}/`;
