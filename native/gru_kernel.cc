@@ -19,6 +19,25 @@ namespace {
 // weight vectors and a broadcast fit the 16 ymm registers: 4x3, 3x4, 2x6, 1x8.
 constexpr int kMaxNv[5] = {0, 8, 6, 4, 3};
 
+// acc[r][.] += sum_k src_r[k] * w[k*S ..]: NV weight loads, MR broadcasts, MR*NV FMAs per k.
+// Inlined into block() for the input and the state operands alike (the code is the same; only the
+// operand rows differ), so the compiler keeps acc in registers across both.
+template <int MR, int NV>
+__attribute__((always_inline)) inline void accumulate(__m256 (&acc)[MR][NV], const float* const* src, int kn,
+                                                      const float* w, size_t S) {
+  for (int k = 0; k < kn; k++, w += S) {
+    __m256 wv[NV];
+    #pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) wv[v] = _mm256_loadu_ps(w + 8 * v);
+    #pragma GCC unroll 8
+    for (int r = 0; r < MR; r++) {
+      const __m256 xb = _mm256_broadcast_ss(src[r] + k);
+      #pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(xb, wv[v], acc[r][v]);
+    }
+  }
+}
+
 // out[r][0 .. 8NV) = init + sum_k x_r[k] * wx[k*S ..] + sum_k h_r[k] * wh[k*S ..], where init is the
 // bias (or zero) when `resume` is false and the partial sums already in out when it is true.
 // Rows are reached through pointers (inputs, arena slots or scratch: no gather copy); weight rows
@@ -43,30 +62,8 @@ void block(const float* const* xr, int kx, const float* wx, const float* const* 
       for (int r = 0; r < MR; r++) acc[r][v] = b;
     }
   }
-  const float* w = wx;
-  for (int k = 0; k < kx; k++, w += S) {
-    __m256 wv[NV];
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) wv[v] = _mm256_loadu_ps(w + 8 * v);
-    #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) {
-      const __m256 xb = _mm256_broadcast_ss(xr[r] + k);
-      #pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(xb, wv[v], acc[r][v]);
-    }
-  }
-  w = wh;
-  for (int k = 0; k < kh; k++, w += S) {
-    __m256 wv[NV];
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) wv[v] = _mm256_loadu_ps(w + 8 * v);
-    #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) {
-      const __m256 hb = _mm256_broadcast_ss(hr[r] + k);
-      #pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(hb, wv[v], acc[r][v]);
-    }
-  }
+  accumulate<MR, NV>(acc, xr, kx, wx, S);
+  accumulate<MR, NV>(acc, hr, kh, wh, S);
   #pragma GCC unroll 8
   for (int r = 0; r < MR; r++)
     #pragma GCC unroll 8
