@@ -133,11 +133,6 @@ export function controlWords(threads: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * Math.max(1, threads)));
 }
 
-/** Float offset of layer `layer` of slot `slot`'s hidden state. */
-export function stateOffset(arena: ArenaLayout, slot: number, layer: number, hiddenSize: number): number {
-  return slot * arena.slotStride + layer * hiddenSize;
-}
-
 export function sharedFloats(count: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(Math.max(1, count) * 4));
 }

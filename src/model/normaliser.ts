@@ -10,16 +10,15 @@ import type { ModelConfig } from './model-config.js';
  * primes v_prev and gets no forecast.
  */
 export class Normaliser {
+  /** log_return+zscore: each input needs the series' previous raw values. */
   readonly usesPrevious: boolean;
   private readonly mean: number[];
   private readonly std: number[];
-  private readonly logReturn: boolean;
   /** transform 'none': forecasts are the head's outputs as they are (their count may differ from the inputs'). */
   private readonly identity: boolean;
 
   constructor(config: Pick<ModelConfig, 'transform' | 'normMean' | 'normStd'>) {
-    this.logReturn = config.transform === 'log_return+zscore';
-    this.usesPrevious = this.logReturn;
+    this.usesPrevious = config.transform === 'log_return+zscore';
     const identity = config.transform === 'none';
     this.identity = identity;
     this.mean = identity ? config.normMean.map(() => 0) : config.normMean;
@@ -28,7 +27,7 @@ export class Normaliser {
 
   /** Why a finite value is still unusable, or null. Log returns need strictly positive levels. */
   rejectValue(v: number): string | null {
-    return this.logReturn && !(v > 0) ? `${v} is not > 0, which log_return+zscore needs` : null;
+    return this.usesPrevious && !(v > 0) ? `${v} is not > 0, which log_return+zscore needs` : null;
   }
 
   /**
@@ -36,9 +35,9 @@ export class Normaliser {
    * values at prevAt (meaningful when hasPrev). Returns false when no input exists yet.
    */
   encode(values: ArrayLike<number>, prev: Float64Array, prevAt: number, hasPrev: boolean, x: Float32Array, xAt: number): boolean {
-    if (this.logReturn && !hasPrev) return false;
+    if (this.usesPrevious && !hasPrev) return false;
     for (let c = 0; c < values.length; c++) {
-      const v = this.logReturn ? Math.log(values[c]) - Math.log(prev[prevAt + c]) : values[c];
+      const v = this.usesPrevious ? Math.log(values[c]) - Math.log(prev[prevAt + c]) : values[c];
       x[xAt + c] = (v - this.mean[c]) / this.std[c];
     }
     return true;
@@ -60,7 +59,7 @@ export class Normaliser {
           continue;
         }
         const z = p * this.std[c] + this.mean[c];
-        row[c] = this.logReturn ? level[c] * Math.exp(z) : z;
+        row[c] = this.usesPrevious ? level[c] * Math.exp(z) : z;
       }
       path.push(row);
       level = row;

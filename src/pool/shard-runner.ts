@@ -104,10 +104,6 @@ export class ShardRunner {
     return runner;
   }
 
-  get threads(): number {
-    return (this.pool ? this.options.workers : 0) + (this.local ? 1 : 0);
-  }
-
   /**
    * Step `count` distinct slots one step; out receives [count][horizon][outputSize].
    * Returns undefined when the batch was stepped synchronously on this thread (no pool, or too small

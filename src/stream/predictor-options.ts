@@ -1,5 +1,5 @@
 import { ErrorCodes, ModelError, OptionError } from '../errors.js';
-import { type KernelPreference, checkKernelPreference, defaultKernelPreference } from '../kernel/select.js';
+import { type KernelPreference, checkKernelPreference } from '../kernel/select.js';
 import type { GruModel } from '../model/model.js';
 
 export type InvalidPolicy = 'report' | 'output' | 'fail';
@@ -75,7 +75,7 @@ export function resolvePredictorOptions(model: GruModel, options: PredictorOptio
     maxBatch,
     onInvalid,
     knownSeries: options.knownSeries ? new Set(options.knownSeries) : null,
-    kernel: options.kernel === undefined ? model.kernelPreference ?? defaultKernelPreference() : checkKernelPreference(options.kernel),
+    kernel: options.kernel === undefined ? model.kernelPreference : checkKernelPreference(options.kernel),
     highWaterMark: int(options, 'highWaterMark', 64, 1, 1 << 20),
     injectWorkerFault: options.injectWorkerFault,
   };

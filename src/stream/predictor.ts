@@ -76,7 +76,8 @@ export class Predictor extends Transform {
   private heldCallback: (() => void) | null = null;
   private idleWaiters: Array<() => void> = [];
   private readonly counters = { samplesIn: 0, forecastsOut: 0, rejected: 0, evicted: 0 };
-  private crashes = 0;
+  /** The runner once it has started (stats() reads its worker-restart count). */
+  private started: ShardRunner | null = null;
 
   constructor(model: GruModel, options: PredictorOptions = {}) {
     const resolved = resolvePredictorOptions(model, options);
@@ -104,11 +105,11 @@ export class Predictor extends Transform {
       injectFault: resolved.injectWorkerFault,
     });
     // Surface a pool that cannot start as a stream error, not an unhandled rejection.
-    this.runner.catch((err) => this.destroy(err));
+    this.runner.then((runner) => (this.started = runner), (err) => this.destroy(err));
   }
 
   stats(): PredictorStats {
-    return { ...this.counters, liveSeries: this.state.slots.size, workerRestarts: this.crashes };
+    return { ...this.counters, liveSeries: this.state.slots.size, workerRestarts: this.started?.crashes ?? 0 };
   }
 
   override _transform(raw: unknown, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -199,16 +200,12 @@ export class Predictor extends Transform {
     this.stepping = batch;
     this.filling = this.spare;
     this.filling.reuse(this.nextSeq++);
-    const started = performance.now();
+    const t0 = performance.now();
     this.runner
       .then(async (runner) => {
         if (batch.rows > 0) await runner.run(batch.rows, batch.slots, batch.inputs, batch.out);
-        return runner;
       })
-      .then((runner) => {
-        this.crashes = runner.crashes;
-        this.complete(batch, performance.now() - started);
-      }, (err) => this.destroy(isGruStreamError(err) ? err : new GSError(ErrorCodes.ERR_WORKER, `stepping a batch failed: ${(err as Error).message}`)));
+      .then(() => this.complete(batch, performance.now() - t0), (err) => this.destroy(isGruStreamError(err) ? err : new GSError(ErrorCodes.ERR_WORKER, `stepping a batch failed: ${(err as Error).message}`)));
   }
 
   private complete(batch: Batch, latencyMs: number): void {
