@@ -43,27 +43,28 @@ export class Normaliser {
     return true;
   }
 
+  /** One normalised forecast (pred[at..], `columns` values) in original units; `level` is the last raw values. */
+  decodeRow(pred: Float32Array, at: number, columns: number, level: ArrayLike<number>): number[] {
+    const row = new Array<number>(columns);
+    for (let c = 0; c < columns; c++) {
+      const p = pred[at + c];
+      if (this.identity) {
+        row[c] = p;
+        continue;
+      }
+      const z = p * this.std[c] + this.mean[c];
+      row[c] = this.usesPrevious ? level[c] * Math.exp(z) : z;
+    }
+    return row;
+  }
+
   /**
    * Turn `steps` normalised forecasts (pred[predAt..], `columns` each) into original units, feeding
    * each decoded level into the next step for log returns. Returns [steps][columns].
    */
-  decode(pred: Float32Array, predAt: number, steps: number, columns: number, last: ArrayLike<number>): number[][] {
+  decodePath(pred: Float32Array, predAt: number, steps: number, columns: number, last: ArrayLike<number>): number[][] {
     const path: number[][] = [];
-    let level: ArrayLike<number> = last;
-    for (let k = 0; k < steps; k++) {
-      const row = new Array<number>(columns);
-      for (let c = 0; c < columns; c++) {
-        const p = pred[predAt + k * columns + c];
-        if (this.identity) {
-          row[c] = p;
-          continue;
-        }
-        const z = p * this.std[c] + this.mean[c];
-        row[c] = this.usesPrevious ? level[c] * Math.exp(z) : z;
-      }
-      path.push(row);
-      level = row;
-    }
+    for (let k = 0; k < steps; k++) path.push(this.decodeRow(pred, predAt + k * columns, columns, k === 0 ? last : path[k - 1]));
     return path;
   }
 }

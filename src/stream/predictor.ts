@@ -230,8 +230,10 @@ export class Predictor extends Transform {
     if (e.error) return { error: e.error.toJSON(), ...(e.series ? { series: e.series } : {}), ...(e.line !== undefined ? { line: e.line } : {}) };
     this.counters.forecastsOut++;
     if (e.row < 0) return horizon > 1 ? { series: e.series, t: e.t, forecast: null, actual: e.actual, path: null } : { series: e.series, t: e.t, forecast: null, actual: e.actual };
-    const path = this.normaliser.decode(batch.out, e.row * horizon * O, horizon, O, e.actual);
-    return horizon > 1 ? { series: e.series, t: e.t, forecast: path[0], actual: e.actual, path } : { series: e.series, t: e.t, forecast: path[0], actual: e.actual };
+    const at = e.row * horizon * O;
+    if (horizon === 1) return { series: e.series, t: e.t, forecast: this.normaliser.decodeRow(batch.out, at, O, e.actual), actual: e.actual };
+    const path = this.normaliser.decodePath(batch.out, at, horizon, O, e.actual);
+    return { series: e.series, t: e.t, forecast: path[0], actual: e.actual, path };
   }
 
   override _read(size: number): void {
