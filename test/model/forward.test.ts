@@ -4,6 +4,7 @@ import { ErrorCodes, GruStreamError, InputError } from '../../src/errors.js';
 import { modelFromBytes } from '../../src/model/load-model.js';
 import { writeSafetensors } from '../../src/model/safetensors.js';
 import { randomModel, randomSequence, randomState } from './random-model.js';
+import { codeOf as sharedCodeOf } from '../helpers/error-code.js';
 
 const I = 3;
 const H = 5;
@@ -18,15 +19,7 @@ const B = 3;
 const input = randomSequence(1, T, B, I);
 const zerosH0 = (): number[][][] => Array.from({ length: L }, () => Array.from({ length: B }, () => new Array<number>(H).fill(0)));
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InputError);
-    return (err as GruStreamError).code;
-  }
-  throw new Error('expected an InputError, but the call succeeded');
-}
+const codeOf = (fn: () => unknown): string => sharedCodeOf(InputError, fn);
 
 describe('forward() refuses values float32 cannot hold', () => {
   // Regression: 1e39 passed Number.isFinite, became Infinity in the float32 kernel input and came

@@ -6,18 +6,11 @@ import { loadModel, modelFromBytes } from '../../src/model/load-model.js';
 import { type Tensor, writeSafetensors } from '../../src/model/safetensors.js';
 import { randomModel } from './random-model.js';
 import { addTensor, editHeader, joinFile, setFloat, splitFile, withHeaderLength } from './safetensors-bytes.js';
+import { codeOf as sharedCodeOf } from '../helpers/error-code.js';
 
 const { ERR_MODEL_FORMAT: FORMAT, ERR_MODEL_SHAPE: SHAPE, ERR_MODEL_METADATA: METADATA, ERR_MODEL_VALUES: VALUES } = ErrorCodes;
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ModelError);
-    return (err as GruStreamError).code;
-  }
-  throw new Error('expected a ModelError, but the load succeeded');
-}
+const codeOf = (fn: () => unknown): string => sharedCodeOf(ModelError, fn);
 const load = (bytes: Uint8Array) => () => modelFromBytes(bytes, { kernel: 'js' });
 
 const torch = randomModel('pytorch', { inputSize: 2, hiddenSize: 3, numLayers: 2, outputSize: 1 }, 1);
