@@ -9,8 +9,8 @@ import { main } from '../../src/cli/main.js';
 import { ErrorCodes, GruStreamError } from '../../src/errors.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
-/** The shared benchmark set (made by PyTorch, see ../shared/bench/README.md), read in place. */
-const workloadsFile = process.env.GRU_STREAM_WORKLOADS ?? resolve(repoRoot, '..', 'shared', 'bench', 'workloads.json');
+/** A subset of the shared benchmark set, made by PyTorch (test/fixtures/README.md); GRU_STREAM_WORKLOADS points at the whole set. */
+const workloadsFile = resolve(process.env.GRU_STREAM_WORKLOADS ?? join(repoRoot, 'test', 'fixtures', 'bench', 'workloads.json'));
 const FIELDS = ['peer', 'version', 'workload', 'threads', 'series', 'ticks_total', 'warmup_ticks', 'ticks_measured', 'truncated', 'series_steps_per_s', 'p50_tick_us', 'p99_tick_us', 'mean_tick_us', 'final_tick', 'notes', 'final_forecasts'];
 const tmp = mkdtempSync(join(tmpdir(), 'gru-bench-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

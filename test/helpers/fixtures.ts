@@ -6,13 +6,13 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /**
- * The shared fixtures sit beside the checkout (../shared/fixtures), read in place.
- * GRU_STREAM_FIXTURES points elsewhere, e.g. at the acceptance set of unseen cases.
+ * The reference fixtures live in the repository (test/fixtures; its README says where each came from),
+ * so a clone anywhere passes. GRU_STREAM_FIXTURES points elsewhere, e.g. at the acceptance set of unseen cases.
  */
-export const fixturesDir = process.env.GRU_STREAM_FIXTURES ?? resolve(repoRoot, '..', 'shared', 'fixtures');
+export const fixturesDir = resolve(process.env.GRU_STREAM_FIXTURES ?? join(repoRoot, 'test', 'fixtures'));
 
 if (!existsSync(fixturesDir)) {
-  throw new Error(`fixtures not found at ${fixturesDir}: check out ../shared beside the repo or set GRU_STREAM_FIXTURES`);
+  throw new Error(`fixtures not found at ${fixturesDir} (GRU_STREAM_FIXTURES=${process.env.GRU_STREAM_FIXTURES ?? ''})`);
 }
 
 export interface GoldenCase {
