@@ -29,8 +29,9 @@ Options:
   --input FILE|-     input file, or - for stdin (default -)
   --format F         ndjson or csv (default: csv for *.csv files, else ndjson)
                      NDJSON: {"series":"id","values":[...],"t":...} per line ("value" for one column)
-                     CSV: header row; the model's columns are the values, a "series" column gives
-                     the id (else the file name), t/time/date/year/index gives t
+                     CSV (RFC 4180: quotes, CRLF, BOM; R and pandas output): header row; the
+                     model's columns are the values, a "series" column gives the id (else the file
+                     name), t/time/date/year/index (else an unnamed first column) gives t
   --workers N        worker threads (default 0: step on the main thread)
   --horizon K        forecast K steps ahead; adds "path": [[...] x K] (default 1)
   --capacity N       series kept at once before least-recently-used eviction (default 16384)
