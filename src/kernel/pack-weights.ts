@@ -25,6 +25,16 @@ export interface PackedWeights {
 export function packWeights(gru: TorchGru): PackedWeights {
   const layout = weightLayout(gru.shape);
   const data = sharedFloats(layout.totalFloats);
+  packWeightsInto(gru, layout, data);
+  return { layout, data };
+}
+
+/**
+ * The packing itself, into a zeroed buffer of layout.totalFloats (padding is never written).
+ * Training repacks its parameters through this every step, so its forward pass reads exactly the
+ * weights inference would read from a saved copy of the same parameters.
+ */
+export function packWeightsInto(gru: TorchGru, layout: WeightLayout, data: Float32Array): void {
   const H = gru.shape.hiddenSize;
   const S = layout.gateStride;
   gru.layers.forEach((src, l) => {
@@ -51,5 +61,4 @@ export function packWeights(gru: TorchGru): PackedWeights {
     data.set(gru.head.weight, layout.head.w);
     data.set(gru.head.bias, layout.head.b);
   }
-  return { layout, data };
 }

@@ -15,8 +15,8 @@ export interface LoadModelOptions {
 export function modelFromBytes(bytes: Uint8Array, options: LoadModelOptions = {}): GruModel {
   const kernel = options.kernel === undefined ? defaultKernelPreference() : checkKernelPreference(options.kernel);
   const file = parseSafetensors(bytes);
-  const { config, gru } = modelFromTensors(file);
-  return new GruModel(config, file.metadata, packWeights(gru), kernel);
+  const { config, gru, tensors } = modelFromTensors(file);
+  return new GruModel(config, file.metadata, packWeights(gru), kernel, tensors);
 }
 
 /** Load a safetensors model from a path (or its bytes). Rejects with a coded GruStreamError. */

@@ -55,8 +55,11 @@ function inferSizes(file: SafetensorsFile, variant: Variant): InferredSizes {
   };
 }
 
-/** The tensor names and shapes a model of this config must contain, nothing more and nothing less. */
-function expectedShapes(config: ModelConfig, seedPrefixed: boolean): Map<string, number[]> {
+/**
+ * The tensor names and shapes a model of this config must contain, nothing more and nothing less,
+ * in canonical order (training's flat parameter vector follows it too: src/train/param-layout.ts).
+ */
+export function expectedShapes(config: Pick<ModelConfig, 'inputSize' | 'hiddenSize' | 'numLayers' | 'outputSize' | 'variant'>, seedPrefixed: boolean): Map<string, number[]> {
   const { inputSize: I, hiddenSize: H, numLayers: L, outputSize: O } = config;
   const want = new Map<string, number[]>();
   for (let l = 0; l < L; l++) {
@@ -68,10 +71,8 @@ function expectedShapes(config: ModelConfig, seedPrefixed: boolean): Map<string,
       want.set(`gru.bias_hh_l${l}`, [3 * H]);
     } else {
       const p = seedPrefixed ? `l${l}.` : '';
-      for (const g of ['z', 'r', 'h']) {
-        want.set(`${p}W_${g}`, [H, inSize + H]);
-        want.set(`${p}b_${g}`, [H]);
-      }
+      for (const g of ['z', 'r', 'h']) want.set(`${p}W_${g}`, [H, inSize + H]);
+      for (const g of ['z', 'r', 'h']) want.set(`${p}b_${g}`, [H]);
     }
   }
   if (O > 0) {
@@ -96,12 +97,17 @@ function checkTensors(file: SafetensorsFile, want: Map<string, number[]>): void 
   }
 }
 
-export function modelFromTensors(file: SafetensorsFile): { config: ModelConfig; gru: TorchGru } {
+/**
+ * The checked config, the PyTorch-form GRU the kernel packs, and the file's tensors in canonical
+ * order (PyTorch's state_dict order per layer, then the head) whatever order the file listed them in.
+ */
+export function modelFromTensors(file: SafetensorsFile): { config: ModelConfig; gru: TorchGru; tensors: Map<string, Tensor> } {
   const variant = detectVariant([...file.tensors.keys()]);
   const config = readModelConfig(file.metadata, inferSizes(file, variant));
   const seedPrefixed = variant === 'seed' && !file.tensors.has('W_z');
   if (seedPrefixed && config.numLayers === 1 && !file.tensors.has('l0.W_z')) throw shapeError('seed tensors W_z... are missing');
-  checkTensors(file, expectedShapes(config, seedPrefixed));
+  const want = expectedShapes(config, seedPrefixed);
+  checkTensors(file, want);
   const get = (name: string): Float32Array => file.tensors.get(name)!.data;
   const layers: TorchLayer[] = [];
   for (let l = 0; l < config.numLayers; l++) {
@@ -115,5 +121,6 @@ export function modelFromTensors(file: SafetensorsFile): { config: ModelConfig; 
   }
   const head = config.outputSize > 0 ? { weight: get('head.weight'), bias: get('head.bias') } : null;
   const shape = { inputSize: config.inputSize, hiddenSize: config.hiddenSize, numLayers: config.numLayers, outputSize: config.outputSize, resetAfter: variant === 'pytorch' };
-  return { config, gru: { shape, layers, head } };
+  const tensors = new Map([...want.keys()].map((name) => [name, file.tensors.get(name)!]));
+  return { config, gru: { shape, layers, head }, tensors };
 }

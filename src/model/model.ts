@@ -4,6 +4,10 @@ import type { GruShape } from '../kernel/layout.js';
 import type { PackedWeights } from '../kernel/pack-weights.js';
 import { type KernelPreference, createKernel } from '../kernel/select.js';
 import type { ModelConfig } from './model-config.js';
+import type { Tensor } from './safetensors.js';
+
+/** `model.stateDict()`: every parameter under its file name (PyTorch state_dict names, or the seed variant's W_z, ...). */
+export type StateDict = Record<string, { shape: number[]; values: Float32Array }>;
 
 /** `forward()` result as nested number arrays, shaped like torch's nn.GRU (sequence first). */
 export interface ForwardResult {
@@ -19,8 +23,8 @@ function shapeError(message: string): InputError {
   return new InputError(ErrorCodes.ERR_INPUT_SHAPE, message);
 }
 
-/** Checks a nested array is exactly [d0][d1][d2] of finite numbers; returns nothing, throws coded errors. */
-function checkTensor3(value: unknown, name: string, dims: [number | null, number | null, number]): [number, number] {
+/** Checks a nested array is exactly [d0][d1][d2] of finite numbers; returns [d0, d1], throws coded errors. */
+export function checkTensor3(value: unknown, name: string, dims: [number | null, number | null, number]): [number, number] {
   if (!Array.isArray(value) || value.length === 0) throw shapeError(`${name} must be a non-empty array shaped [${dims.map((d) => d ?? '?')}]`);
   if (dims[0] !== null && value.length !== dims[0]) throw shapeError(`${name} has ${value.length} rows at axis 0, expected ${dims[0]}`);
   let d1 = dims[1];
@@ -49,12 +53,25 @@ export class GruModel {
   readonly metadata: Readonly<Record<string, string>>;
   readonly weights: PackedWeights;
   readonly kernelPreference: KernelPreference;
+  /**
+   * The file's tensors as loaded. The packed weights cannot give them back (b_ih + b_hh are summed
+   * for r and z, seed weights are rewritten), and training and stateDict() need the real parameters.
+   */
+  readonly #tensors: ReadonlyMap<string, Tensor>;
 
-  constructor(config: ModelConfig, metadata: Record<string, string>, weights: PackedWeights, kernelPreference: KernelPreference) {
+  constructor(config: ModelConfig, metadata: Record<string, string>, weights: PackedWeights, kernelPreference: KernelPreference, tensors: ReadonlyMap<string, Tensor>) {
     this.config = config;
     this.metadata = Object.freeze({ ...metadata });
     this.weights = weights;
     this.kernelPreference = kernelPreference;
+    this.#tensors = tensors;
+  }
+
+  /** Every parameter under its file name, in PyTorch's state_dict order (then the head); fresh copies the caller may change. */
+  stateDict(): StateDict {
+    const out: StateDict = {};
+    for (const [name, t] of this.#tensors) out[name] = { shape: [...t.shape], values: Float32Array.from(t.data) };
+    return out;
   }
 
   get shape(): GruShape {

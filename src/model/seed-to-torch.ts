@@ -21,10 +21,15 @@ export interface SeedLayer {
  * flag (GruShape.resetAfter = false), not a weight rewrite.
  */
 export function seedLayerToTorch(seed: SeedLayer, inSize: number, H: number): TorchLayer {
+  const out = { weightIh: new Float32Array(3 * H * inSize), weightHh: new Float32Array(3 * H * H), biasIh: new Float32Array(3 * H), biasHh: new Float32Array(3 * H) };
+  seedLayerToTorchInto(seed, inSize, H, out);
+  return out;
+}
+
+/** The rewrite into preallocated PyTorch-form arrays (training repacks every step); out.biasHh is left as it is (zeros). */
+export function seedLayerToTorchInto(seed: SeedLayer, inSize: number, H: number, out: TorchLayer): void {
+  const { weightIh, weightHh, biasIh } = out;
   const width = inSize + H;
-  const weightIh = new Float32Array(3 * H * inSize);
-  const weightHh = new Float32Array(3 * H * H);
-  const biasIh = new Float32Array(3 * H);
   const gates: Array<[Float32Array, Float32Array, number]> = [[seed.wr, seed.br, 1], [seed.wz, seed.bz, -1], [seed.wh, seed.bh, 1]];
   gates.forEach(([w, b, sign], g) => {
     for (let j = 0; j < H; j++) {
@@ -34,5 +39,4 @@ export function seedLayerToTorch(seed: SeedLayer, inSize: number, H: number): To
       biasIh[row] = sign * b[j];
     }
   });
-  return { weightIh, weightHh, biasIh, biasHh: new Float32Array(3 * H) };
 }

@@ -75,3 +75,37 @@ export function maxAbsDiff(a: unknown, b: unknown, path = ''): number {
   if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b);
   throw new Error(`type mismatch at ${path || 'root'}`);
 }
+
+export interface GradCase {
+  name: string;
+  modelPath: string;
+  config: { I: number; H: number; L: number; O: number; T: number; B: number; burn_in: number; seed: number };
+  input: number[][][];
+  target: number[][][];
+  h0: number[][][] | null;
+  loss: number;
+  grad: Record<string, { shape: number[]; values: number[] }>;
+  grad_total_norm: number;
+  adam: {
+    steps: number;
+    lr: number;
+    betas: [number, number];
+    eps: number;
+    weight_decay: number;
+    clip_grad_norm: number;
+    losses_before_each_step: number[];
+    params_after: Record<string, { shape: number[]; values: number[] }>;
+  };
+}
+
+/** Every PyTorch training reference in fixtures/grad (NAME.json beside NAME.safetensors), found by listing. */
+export function gradCases(): GradCase[] {
+  const dir = join(fixturesDir, 'grad');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json') && existsSync(join(dir, f.replace(/\.json$/, '.safetensors'))))
+    .sort()
+    .map((f) => {
+      const name = f.replace(/\.json$/, '');
+      return { name, modelPath: join(dir, `${name}.safetensors`), ...JSON.parse(readFileSync(join(dir, f), 'utf8')) };
+    });
+}
