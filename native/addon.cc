@@ -2,9 +2,9 @@
 // each load it). Compiled for baseline x86-64: the CPU check runs before any AVX2 code can.
 //
 //   addon.cpuSupported: boolean
-//   addon.createKernel(weights: Float32Array, arena: Float32Array, desc: Int32Array) -> step
-//     desc = [I, H, L, O, resetAfter, gateStride, slotStride, maxBatch, headW, headB,
-//             then per layer: inSize, wx, wh, bx, bhn]        (all from src/kernel/layout.ts)
+//   addon.createKernel(weights: Float32Array, arena: Float32Array, desc: KernelDescriptor) -> step
+//     desc is the object src/kernel/layout.ts kernelDescriptor() builds; its fields are read by name
+//     (readDescriptor below), so the two sides share names, not an order.
 //   step(count, slots: Int32Array, inputs: Float32Array, out: Float32Array)  binds the arrays, steps
 //   step(count)                                                 steps with the arrays bound last
 //
@@ -113,15 +113,95 @@ napi_value step(napi_env env, napi_callback_info info) {
 // Every float the kernel may read must lie inside the weights: full vectors run up to 7 floats
 // past a gate region's end (layout.ts pads regions to 16 floats, so they stay inside).
 bool regionsFit(const GruKernelState* k, size_t wlen) {
-  const size_t H = k->H, S = k->gateStride, ceil8 = (H + 7) / 8 * 8, rowEnd = 2 * H + ceil8;
-  if (S < 3 * H || k->slotStride < static_cast<size_t>(k->L) * H) return false;
+  const size_t H = k->H, S = k->gateStride, ceil8 = (H + 7) / 8 * 8, rowEnd = k->gateN + ceil8;
+  // The kernel computes r and z in one product, so it needs layout.ts's r, z, n order, H apart.
+  if (k->gateR != 0 || k->gateZ != H || k->gateN != 2 * H || S < 3 * H) return false;
+  if (k->layerStride < H || k->slotStride < static_cast<size_t>(k->L) * k->layerStride) return false;
   for (int l = 0; l < k->L; l++) {
     const GruLayerRegions& r = k->layers[l];
     if (r.inSize != (l == 0 ? k->I : k->H)) return false;
     if (r.wx + (r.inSize - 1) * S + rowEnd > wlen || r.wh + (H - 1) * S + rowEnd > wlen) return false;
     if (r.bx + rowEnd > wlen || r.bhn + ceil8 > wlen) return false;
   }
-  return k->O == 0 || (k->headW + static_cast<size_t>(k->O) * H <= wlen && k->headB + k->O <= wlen);
+  return k->O == 0 || (k->headRowStride >= H && k->headW + static_cast<size_t>(k->O - 1) * k->headRowStride + H <= wlen &&
+                       k->headB + k->O <= wlen);
+}
+
+// Reads desc[name] as a whole number in [0, 2^31); false (and *ok = false) if it is not one.
+int32_t readInt(napi_env env, napi_value obj, const char* name, bool* ok) {
+  napi_value v;
+  double d = -1;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_get_value_double(env, v, &d) != napi_ok ||
+      !(d >= 0 && d < 2147483648.0) || d != static_cast<double>(static_cast<int32_t>(d))) {
+    *ok = false;
+    return 0;
+  }
+  return static_cast<int32_t>(d);
+}
+
+napi_value readObject(napi_env env, napi_value obj, const char* name, bool* ok) {
+  napi_value v = nullptr;
+  napi_valuetype type = napi_undefined;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok || type != napi_object) {
+    *ok = false;
+    return nullptr;
+  }
+  return v;
+}
+
+// Fills k's shape, strides and regions from a KernelDescriptor (layout.ts), by name. Returns an
+// error message, or null. kn->layers is allocated here (freed by finalize).
+const char* readDescriptor(napi_env env, napi_value desc, Kernel* kn) {
+  GruKernelState* k = &kn->k;
+  bool ok = true;
+  napi_valuetype type;
+  if (napi_typeof(env, desc, &type) != napi_ok || type != napi_object) return "desc must be a KernelDescriptor object";
+  k->I = readInt(env, desc, "inputSize", &ok);
+  k->H = readInt(env, desc, "hiddenSize", &ok);
+  k->L = readInt(env, desc, "numLayers", &ok);
+  k->O = readInt(env, desc, "outputSize", &ok);
+  k->gateStride = readInt(env, desc, "gateStride", &ok);
+  k->slotStride = readInt(env, desc, "slotStride", &ok);
+  k->layerStride = readInt(env, desc, "layerStride", &ok);
+  k->maxBatch = readInt(env, desc, "maxBatch", &ok);
+  napi_value v;
+  bool resetAfter = false;
+  if (napi_get_named_property(env, desc, "resetAfter", &v) != napi_ok || napi_get_value_bool(env, v, &resetAfter) != napi_ok) ok = false;
+  k->resetAfter = resetAfter;
+  napi_value gates = readObject(env, desc, "gates", &ok);
+  if (gates) {
+    k->gateR = readInt(env, gates, "r", &ok);
+    k->gateZ = readInt(env, gates, "z", &ok);
+    k->gateN = readInt(env, gates, "n", &ok);
+  }
+  if (!ok) return "desc is not a KernelDescriptor (a field is missing, negative or not a whole number)";
+  if (k->I < 1 || k->H < 1 || k->L < 1 || k->gateStride < 1 || k->slotStride < 1) return "sizes and strides must be positive";
+  napi_value head = nullptr;
+  if (napi_get_named_property(env, desc, "head", &head) != napi_ok || napi_typeof(env, head, &type) != napi_ok) return "desc.head is unreadable";
+  if (type == napi_object) {
+    k->headW = readInt(env, head, "w", &ok);
+    k->headB = readInt(env, head, "b", &ok);
+    k->headRowStride = readInt(env, head, "rowStride", &ok);
+  } else if (type != napi_null || k->O != 0) {
+    return "desc.head must be an object when outputSize > 0, else null";
+  }
+  napi_value layers = readObject(env, desc, "layers", &ok);
+  uint32_t count = 0;
+  if (!ok || napi_get_array_length(env, layers, &count) != napi_ok || count != static_cast<uint32_t>(k->L)) {
+    return "desc.layers must hold numLayers regions";
+  }
+  kn->layers = static_cast<GruLayerRegions*>(calloc(k->L, sizeof(GruLayerRegions)));
+  k->layers = kn->layers;
+  if (!kn->layers) return "out of memory";
+  for (uint32_t l = 0; l < count; l++) {
+    napi_value r;
+    if (napi_get_element(env, layers, l, &r) != napi_ok) return "desc.layers is unreadable";
+    k->layers[l] = GruLayerRegions{readInt(env, r, "inSize", &ok), static_cast<size_t>(readInt(env, r, "wx", &ok)),
+                                   static_cast<size_t>(readInt(env, r, "wh", &ok)), static_cast<size_t>(readInt(env, r, "bx", &ok)),
+                                   static_cast<size_t>(readInt(env, r, "bhn", &ok))};
+  }
+  if (!ok) return "desc.layers holds a region that is not whole numbers";
+  return nullptr;
 }
 
 napi_value createKernel(napi_env env, napi_callback_info info) {
@@ -130,36 +210,19 @@ napi_value createKernel(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc < 3) return fail(env, "createKernel(weights, arena, desc)");
-  void *wdata, *adata, *ddata;
-  size_t wlen, alen, dlen;
+  void *wdata, *adata;
+  size_t wlen, alen;
   if (!typedArray(env, argv[0], napi_float32_array, &wdata, &wlen)) return fail(env, "weights must be a Float32Array");
   if (!typedArray(env, argv[1], napi_float32_array, &adata, &alen)) return fail(env, "arena must be a Float32Array");
-  if (!typedArray(env, argv[2], napi_int32_array, &ddata, &dlen)) return fail(env, "desc must be an Int32Array");
-  const int32_t* d = static_cast<const int32_t*>(ddata);
-  if (dlen < 10 || d[2] < 1 || dlen != 10 + 5 * static_cast<size_t>(d[2])) return fail(env, "desc has the wrong length");
-  for (size_t i = 0; i < dlen; i++)
-    if (d[i] < 0) return fail(env, "desc has a negative entry");
-  if (d[0] < 1 || d[1] < 1 || d[5] < 1 || d[6] < 1) return fail(env, "sizes and strides must be positive");
 
   Kernel* kn = new Kernel();
   GruKernelState* k = &kn->k;
   *k = GruKernelState();
-  k->I = d[0], k->H = d[1], k->L = d[2], k->O = d[3], k->resetAfter = d[4] != 0;
-  k->gateStride = d[5], k->slotStride = d[6], k->maxBatch = d[7], k->headW = d[8], k->headB = d[9];
-  k->totalSlots = alen / k->slotStride;
   k->weights = static_cast<const float*>(wdata);
   k->arena = static_cast<float*>(adata);
-  kn->layers = static_cast<GruLayerRegions*>(calloc(k->L, sizeof(GruLayerRegions)));
-  k->layers = kn->layers;
-  const char* error = nullptr;
-  if (!kn->layers) {
-    error = "out of memory";
-  } else {
-    for (int l = 0; l < k->L; l++) {
-      const int32_t* e = d + 10 + 5 * l;
-      k->layers[l] = GruLayerRegions{e[0], static_cast<size_t>(e[1]), static_cast<size_t>(e[2]),
-                                     static_cast<size_t>(e[3]), static_cast<size_t>(e[4])};
-    }
+  const char* error = readDescriptor(env, argv[2], kn);
+  if (!error) {
+    k->totalSlots = alen / k->slotStride;
     if (!regionsFit(k, wlen)) error = "the weight layout does not fit the weights buffer";
     else if (!gru_kernel_alloc(k)) error = "out of memory for the kernel scratch";
   }

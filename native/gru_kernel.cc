@@ -3,7 +3,7 @@
 // in float32 with FMA (the tests hold it to 1e-5 of the float64 JS kernel).
 //
 // Only this file is compiled for AVX2/FMA (the pragma below); addon.cc stays baseline x86-64 so
-// loading the addon and asking gru_kernel_cpu_ok() cannot itself fault on an older CPU.
+// loading the addon and its cpuSupported() check cannot themselves fault on an older CPU.
 #pragma GCC target("avx2,fma")
 
 #include "gru_kernel.h"
@@ -201,15 +201,16 @@ void stepLayer(GruKernelState* k, int l, int count) {
   float* const* q = k->qRows;
   const float* const* xr = k->xRows;
   const float* const* hr = const_cast<const float* const*>(k->hRows);
-  const size_t H2 = 2 * static_cast<size_t>(H);
+  // Gate columns (layout.ts gates): r at 0, z at Z, n at N; r and z are one product of width N.
+  const size_t Z = k->gateZ, N = k->gateN;
 
   // r and z: input and hidden products share the accumulators (only their sum is ever used).
   const GruPackedProduct* P = k->products + 3 * l;
   gemm(k, count, xr, hr, P[0], w + at.wx, w + at.wh, w + at.bx, g, 0);
   if (k->resetAfter) {
     // n needs W_in x + b_in and W_hn h + b_hn apart: r multiplies only the second.
-    gemm(k, count, xr, hr, P[1], w + at.wx + H2, w + at.wh, w + at.bx + H2, g, H2);
-    gemm(k, count, xr, hr, P[2], w + at.wx, w + at.wh + H2, w + at.bhn, q, 0);
+    gemm(k, count, xr, hr, P[1], w + at.wx + N, w + at.wh, w + at.bx + N, g, N);
+    gemm(k, count, xr, hr, P[2], w + at.wx, w + at.wh + N, w + at.bhn, q, 0);
     for (int b = 0; b < count; b++) {
       const float* gb = g[b];
       const float* qb = q[b];
@@ -219,16 +220,16 @@ void stepLayer(GruKernelState* k, int l, int count) {
       int j = 0;
       for (; j + 16 <= H; j += 16) {
         const __m256 r0 = v_sigmoid(_mm256_loadu_ps(gb + j)), r1 = v_sigmoid(_mm256_loadu_ps(gb + j + 8));
-        const __m256 z0 = v_sigmoid(_mm256_loadu_ps(gb + H + j)), z1 = v_sigmoid(_mm256_loadu_ps(gb + H + j + 8));
-        const __m256 n0 = v_tanh(_mm256_fmadd_ps(r0, _mm256_loadu_ps(qb + j), _mm256_loadu_ps(gb + H2 + j)));
-        const __m256 n1 = v_tanh(_mm256_fmadd_ps(r1, _mm256_loadu_ps(qb + j + 8), _mm256_loadu_ps(gb + H2 + j + 8)));
+        const __m256 z0 = v_sigmoid(_mm256_loadu_ps(gb + Z + j)), z1 = v_sigmoid(_mm256_loadu_ps(gb + Z + j + 8));
+        const __m256 n0 = v_tanh(_mm256_fmadd_ps(r0, _mm256_loadu_ps(qb + j), _mm256_loadu_ps(gb + N + j)));
+        const __m256 n1 = v_tanh(_mm256_fmadd_ps(r1, _mm256_loadu_ps(qb + j + 8), _mm256_loadu_ps(gb + N + j + 8)));
         _mm256_storeu_ps(h + j, _mm256_fmadd_ps(z0, _mm256_sub_ps(_mm256_loadu_ps(h + j), n0), n0));
         _mm256_storeu_ps(h + j + 8, _mm256_fmadd_ps(z1, _mm256_sub_ps(_mm256_loadu_ps(h + j + 8), n1), n1));
       }
       for (; j < H; j += 8) {
         const __m256 r = v_sigmoid(_mm256_loadu_ps(gb + j));
-        const __m256 z = v_sigmoid(_mm256_loadu_ps(gb + H + j));
-        const __m256 n = v_tanh(_mm256_fmadd_ps(r, _mm256_loadu_ps(qb + j), _mm256_loadu_ps(gb + H2 + j)));
+        const __m256 z = v_sigmoid(_mm256_loadu_ps(gb + Z + j));
+        const __m256 n = v_tanh(_mm256_fmadd_ps(r, _mm256_loadu_ps(qb + j), _mm256_loadu_ps(gb + N + j)));
         const __m256 hv = loadState(h, j, H);
         storeState(h, j, H, _mm256_fmadd_ps(z, _mm256_sub_ps(hv, n), n));  // (1-z) n + z h
       }
@@ -242,19 +243,19 @@ void stepLayer(GruKernelState* k, int l, int count) {
       const float* h = k->hRows[b];
       for (int j = 0; j < H; j += 8) {
         const __m256 r = v_sigmoid(_mm256_loadu_ps(gb + j));
-        _mm256_storeu_ps(gb + H + j, v_sigmoid(_mm256_loadu_ps(gb + H + j)));
+        _mm256_storeu_ps(gb + Z + j, v_sigmoid(_mm256_loadu_ps(gb + Z + j)));
         _mm256_storeu_ps(rh + j, _mm256_mul_ps(r, loadState(h, j, H)));
       }
     }
     // The z stores above may spill up to 7 floats into n's columns; this product overwrites them.
-    gemm(k, count, xr, const_cast<const float* const*>(q), P[1], w + at.wx + H2, w + at.wh + H2, w + at.bx + H2, g, H2);
+    gemm(k, count, xr, const_cast<const float* const*>(q), P[1], w + at.wx + N, w + at.wh + N, w + at.bx + N, g, N);
     for (int b = 0; b < count; b++) {
       const float* gb = g[b];
       float* h = k->hRows[b];
       for (int j = 0; j < H; j += 8) {
-        const __m256 n = v_tanh(_mm256_loadu_ps(gb + H2 + j));
+        const __m256 n = v_tanh(_mm256_loadu_ps(gb + N + j));
         const __m256 hv = loadState(h, j, H);
-        storeState(h, j, H, _mm256_fmadd_ps(_mm256_loadu_ps(gb + H + j), _mm256_sub_ps(hv, n), n));
+        storeState(h, j, H, _mm256_fmadd_ps(_mm256_loadu_ps(gb + Z + j), _mm256_sub_ps(hv, n), n));
       }
     }
   }
@@ -272,7 +273,7 @@ void stepHead(GruKernelState* k, int count, float* out) {
   for (int b = 0; b < count; b++) {
     const float* top = k->hRows[b];  // hRows still point at the last layer
     for (int o = 0; o < k->O; o++) {
-      const float* wrow = k->weights + k->headW + static_cast<size_t>(o) * H;
+      const float* wrow = gru_head_row(k, o);
       __m256 acc = _mm256_setzero_ps();
       for (int j = 0; j < H; j += 8) acc = _mm256_fmadd_ps(loadState(top, j, H), loadState(wrow, j, H), acc);
       out[static_cast<size_t>(b) * k->O + o] = k->weights[k->headB + o] + hsum(acc);
@@ -299,19 +300,20 @@ bool gru_kernel_alloc(GruKernelState* k) {
   k->rowBlock = static_cast<float**>(calloc(4 * rows, sizeof(float*)));
   if (!k->g || !k->ghn || !k->packed || !k->products || !k->rowBlock) return false;
   const int H = k->H;
-  const size_t S = k->gateStride, H2 = 2 * static_cast<size_t>(H);
+  const size_t S = k->gateStride, N = k->gateN;
   float* dst = k->packed;
   for (int l = 0; l < k->L; l++) {
     const GruLayerRegions& at = k->layers[l];
     const float* wx = k->weights + at.wx;
     const float* wh = k->weights + at.wh;
     GruPackedProduct* P = k->products + 3 * l;
-    dst += packProduct(&P[0], dst, wx, at.inSize, wh, H, 2 * H, S);
+    // P[0]: r and z, columns [0, N) of a gate row; the others: n's H columns from N.
+    dst += packProduct(&P[0], dst, wx, at.inSize, wh, H, static_cast<int>(N), S);
     if (k->resetAfter) {
-      dst += packProduct(&P[1], dst, wx + H2, at.inSize, wh, 0, H, S);
-      dst += packProduct(&P[2], dst, wx, 0, wh + H2, H, H, S);
+      dst += packProduct(&P[1], dst, wx + N, at.inSize, wh, 0, H, S);
+      dst += packProduct(&P[2], dst, wx, 0, wh + N, H, H, S);
     } else {
-      dst += packProduct(&P[1], dst, wx + H2, at.inSize, wh + H2, H, H, S);
+      dst += packProduct(&P[1], dst, wx + N, at.inSize, wh + N, H, H, S);
     }
   }
   memset(k->g, 0, rows * k->gRow * sizeof(float));
@@ -357,10 +359,9 @@ void gru_kernel_step(GruKernelState* k, int count, const int32_t* slots, const f
     const int n = count - c0 < chunk ? count - c0 : chunk;
     for (int l = 0; l < k->L; l++) {
       for (int b = 0; b < n; b++) {
-        float* slot = k->arena + static_cast<size_t>(slots[c0 + b]) * k->slotStride;
-        k->hRows[b] = slot + static_cast<size_t>(l) * k->H;
+        k->hRows[b] = gru_state_row(k, slots[c0 + b], l);
         // Layer 0 reads the caller's input row; layer l reads layer l-1's state, already stepped.
-        k->xRows[b] = l == 0 ? inputs + static_cast<size_t>(c0 + b) * k->I : slot + static_cast<size_t>(l - 1) * k->H;
+        k->xRows[b] = l == 0 ? inputs + static_cast<size_t>(c0 + b) * k->I : gru_state_row(k, slots[c0 + b], l - 1);
       }
       stepLayer(k, l, n);
     }

@@ -1,6 +1,7 @@
 // The arithmetic of the native GRU kernel, free of N-API so it can be read (and tested) on its own.
-// Offsets and strides come from src/kernel/layout.ts through the addon: this file computes none of
-// its own, it only follows the regions it is given.
+// Every region, stride and gate offset comes from src/kernel/layout.ts (its KernelDescriptor, read
+// by name in addon.cc). The only offsets computed on this side are gru_state_row() and
+// gru_head_row() below, which mirror layout.ts stateOffset() and headRow() from those numbers.
 #ifndef GRU_STREAM_KERNEL_H
 #define GRU_STREAM_KERNEL_H
 
@@ -23,14 +24,18 @@ struct GruPackedProduct {
 };
 
 struct GruKernelState {
-  // Shape (layout.ts GruShape) and strides (WeightLayout.gateStride, ArenaLayout.slotStride).
+  // Shape (layout.ts GruShape) and strides (WeightLayout.gateStride, ArenaLayout.slotStride and
+  // layerStride), all from the KernelDescriptor.
   int I, H, L, O;
   bool resetAfter;
-  size_t gateStride, slotStride;
+  size_t gateStride, slotStride, layerStride;
+  // WeightLayout.gates: where r, z and n start in a packed gate row (and in the g scratch rows,
+  // which follow the same order). addon.cc checks r = 0, z = H, n = 2H: r and z share one product.
+  size_t gateR, gateZ, gateN;
   size_t totalSlots;
   int maxBatch;
   GruLayerRegions* layers;  // L entries
-  size_t headW, headB;      // valid when O > 0
+  size_t headW, headB, headRowStride;  // valid when O > 0
 
   // Shared memory, owned by JS (the addon holds references so these stay alive).
   const float* weights;
@@ -49,6 +54,16 @@ struct GruKernelState {
   float** qRows;        // [maxBatch] fixed row pointers into ghn
   float** rowBlock;     // the one allocation behind the four pointer arrays above
 };
+
+// layout.ts stateOffset(): layer `layer`'s state in arena slot `slot`.
+inline float* gru_state_row(const GruKernelState* k, int32_t slot, int layer) {
+  return k->arena + static_cast<size_t>(slot) * k->slotStride + static_cast<size_t>(layer) * k->layerStride;
+}
+
+// layout.ts headRow(): the weights of head output `o`.
+inline const float* gru_head_row(const GruKernelState* k, int o) {
+  return k->weights + k->headW + static_cast<size_t>(o) * k->headRowStride;
+}
 
 // Fills the scratch fields; false when memory is short. The caller has filled everything else.
 bool gru_kernel_alloc(GruKernelState* k);

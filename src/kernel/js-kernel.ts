@@ -1,5 +1,6 @@
 import { sigmoid, tanh } from './activations.js';
 import type { GruKernel, KernelContext } from './kernel.js';
+import { headRow, stateOffset } from './layout.js';
 
 /**
  * The portable kernel: plain TypeScript loops, float64 accumulation, float32 state in the arena
@@ -7,23 +8,25 @@ import type { GruKernel, KernelContext } from './kernel.js';
  * (layout.ts), which is the access pattern V8 compiles best.
  */
 export function createJsKernel(ctx: KernelContext, _maxBatch: number): GruKernel {
-  const { weights: w, layout, arena } = ctx;
-  const { hiddenSize: H, inputSize: I, outputSize: O, resetAfter } = layout.shape;
+  const { weights: w, layout, arena, arenaLayout: places } = ctx;
+  const { hiddenSize: H, inputSize: I, outputSize: O, numLayers: L, resetAfter } = layout.shape;
   const S = layout.gateStride;
-  const slotStride = ctx.arenaLayout.slotStride;
+  // Gate blocks of a packed row (layout.ts): r at R, z at Z, n at N, each H wide; gx/gh use the same.
+  const { r: R, z: Z, n: N } = layout.gates;
+  const RZ = N - R; // r and z are adjacent: one product covers both
   const gx = new Float64Array(3 * H);
   const gh = new Float64Array(3 * H);
   const z = new Float64Array(H);
   const rh = new Float64Array(H);
   const hNew = new Float64Array(H);
 
-  /** gates[0..cols) += sum_k src[srcAt + k] * w[wAt + k*S + col0 ..]. */
+  /** gates[col0..col0+cols) += sum_k src[srcAt + k] * w[wAt + k*S + col0 ..]. */
   function accumulate(gates: Float64Array, col0: number, cols: number, src: Float32Array | Float64Array, srcAt: number, rows: number, wAt: number): void {
     for (let k = 0; k < rows; k++) {
       const v = src[srcAt + k];
       if (v === 0) continue;
       const base = wAt + k * S + col0;
-      for (let j = 0; j < cols; j++) gates[j] += v * w[base + j];
+      for (let j = 0; j < cols; j++) gates[col0 + j] += v * w[base + j];
     }
   }
 
@@ -37,29 +40,29 @@ export function createJsKernel(ctx: KernelContext, _maxBatch: number): GruKernel
     if (resetAfter) {
       accumulate(gh, 0, 3 * H, arena, hAt, H, at.wh);
       for (let j = 0; j < H; j++) {
-        const r = sigmoid(gx[j] + gh[j]);
-        const zj = sigmoid(gx[H + j] + gh[H + j]);
-        const n = tanh(gx[2 * H + j] + r * (gh[2 * H + j] + w[at.bhn + j]));
+        const r = sigmoid(gx[R + j] + gh[R + j]);
+        const zj = sigmoid(gx[Z + j] + gh[Z + j]);
+        const n = tanh(gx[N + j] + r * (gh[N + j] + w[at.bhn + j]));
         const h = arena[hAt + j];
         hNew[j] = n + zj * (h - n);
       }
     } else {
       // Reset before the product: r must be known before W_hn meets (r * h), so two passes.
-      accumulate(gh, 0, 2 * H, arena, hAt, H, at.wh);
+      accumulate(gh, R, RZ, arena, hAt, H, at.wh);
       for (let j = 0; j < H; j++) {
-        const r = sigmoid(gx[j] + gh[j]);
-        z[j] = sigmoid(gx[H + j] + gh[H + j]);
+        const r = sigmoid(gx[R + j] + gh[R + j]);
+        z[j] = sigmoid(gx[Z + j] + gh[Z + j]);
         rh[j] = r * arena[hAt + j];
-        gh[2 * H + j] = 0;
+        gh[N + j] = 0;
       }
       for (let k = 0; k < H; k++) {
         const v = rh[k];
         if (v === 0) continue;
-        const base = at.wh + k * S + 2 * H;
-        for (let j = 0; j < H; j++) gh[2 * H + j] += v * w[base + j];
+        const base = at.wh + k * S + N;
+        for (let j = 0; j < H; j++) gh[N + j] += v * w[base + j];
       }
       for (let j = 0; j < H; j++) {
-        const n = tanh(gx[2 * H + j] + gh[2 * H + j]);
+        const n = tanh(gx[N + j] + gh[N + j]);
         hNew[j] = n + z[j] * (arena[hAt + j] - n);
       }
     }
@@ -68,14 +71,14 @@ export function createJsKernel(ctx: KernelContext, _maxBatch: number): GruKernel
 
   function step(count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): void {
     for (let b = 0; b < count; b++) {
-      const slotAt = slots[b] * slotStride;
-      stepLayer(0, inputs, b * I, slotAt);
-      for (let l = 1; l < layout.shape.numLayers; l++) stepLayer(l, arena, slotAt + (l - 1) * H, slotAt + l * H);
+      const slot = slots[b];
+      stepLayer(0, inputs, b * I, stateOffset(places, slot, 0));
+      for (let l = 1; l < L; l++) stepLayer(l, arena, stateOffset(places, slot, l - 1), stateOffset(places, slot, l));
       if (layout.head) {
-        const top = slotAt + (layout.shape.numLayers - 1) * H;
+        const top = stateOffset(places, slot, L - 1);
         for (let o = 0; o < O; o++) {
           let acc = w[layout.head.b + o];
-          const row = layout.head.w + o * H;
+          const row = headRow(layout, o);
           for (let k = 0; k < H; k++) acc += arena[top + k] * w[row + k];
           out[b * O + o] = acc;
         }

@@ -12,7 +12,8 @@
  *   │ bhn [H]                          │                      │              │
  *   └──────────────────────────────────┴──────────────────────┴──────────────┘
  *   wx/wh are W_ih^T / W_hh^T: row k holds the 3H gate pre-activation weights of input k,
- *   gate-major [r(0..H) | z(H..2H) | n(2H..3H) | zero padding up to gateStride].
+ *   gate-major [r(0..H) | z(H..2H) | n(2H..3H) | zero padding up to gateStride]; WeightLayout.gates
+ *   names those three offsets (PyTorch's [3H] tensors use the same r, z, n order).
  *   Transposed so that a batch step is a sum of contiguous row axpys (SIMD-friendly, no gathers).
  *   bx = b_ih + b_hh for r and z (they are only ever added together), b_in for n (b_in + b_hn for
  *   reset-before, where b_hn sits outside the reset product). bhn = b_hn for reset-after, zeros otherwise.
@@ -21,6 +22,9 @@
  *   ┌── slot 0 ──┬── slot 1 ──┬ ... ┬ slot capacity-1 ┬──────── thread 0 ────────┬──────── thread 1 ───── ...
  *   │ [L][H] pad │ [L][H] pad │     │                 │ scratch xB │ backup xB   │ scratch xB │ backup xB
  *   └────────────┴────────────┴ ... ┴─────────────────┴────────────┴─────────────┴────────────┴────────── ...
+ *   Inside a slot, layer l's state starts at l * layerStride (layers packed, the slot padded):
+ *   stateOffset(arena, slot, l). Everything that reads or writes a state goes through slotOffset,
+ *   stateOffset or copySlot below; the native kernel gets the same numbers in the KernelDescriptor.
  *   Live slots belong to series (the state arena maps ids to them). The rest belongs to one compute
  *   thread each (B = maxBatch): scratch slots for horizon roll-outs, which copy live states there so the
  *   live state is never touched; backup slots where a pool thread copies its shard's states before
@@ -65,10 +69,19 @@ export interface LayerRegions {
   bhn: number;
 }
 
+/** Where each gate's H columns start in a packed gate row (and its H rows in PyTorch's [3H] tensors). */
+export interface GateOffsets {
+  r: number;
+  z: number;
+  n: number;
+}
+
 export interface WeightLayout {
   shape: GruShape;
   /** Floats per packed gate row: 3H rounded up to ALIGN_FLOATS. */
   gateStride: number;
+  /** r, z, n in that order, H apart: r and z are adjacent so one product computes both. */
+  gates: GateOffsets;
   layers: LayerRegions[];
   /** Head regions, or null without a head. w is [O][H] row-major (dot products: O is small). */
   head: { w: number; b: number } | null;
@@ -96,26 +109,52 @@ export function weightLayout(shape: GruShape): WeightLayout {
     });
   }
   const head = shape.outputSize > 0 ? { w: take(shape.outputSize * H), b: take(shape.outputSize) } : null;
-  return { shape, gateStride, layers, head, totalFloats: at };
+  return { shape, gateStride, gates: { r: 0, z: H, n: 2 * H }, layers, head, totalFloats: at };
+}
+
+/** Offset of head row `o` (the H weights of output o) in the weights. */
+export function headRow(layout: WeightLayout, o: number): number {
+  return layout.head!.w + o * layout.shape.hiddenSize;
 }
 
 export interface ArenaLayout {
-  /** Floats per slot: numLayers * hiddenSize rounded up to ALIGN_FLOATS. Layer l of slot s starts at s*slotStride + l*H. */
+  /** Floats per slot: numLayers * hiddenSize rounded up to ALIGN_FLOATS. */
   slotStride: number;
+  /** Floats from one layer's state to the next inside a slot (hiddenSize: only the slot is padded). */
+  layerStride: number;
+  /** Floats of a slot that hold state (numLayers * hiddenSize); the rest is zero padding. */
+  stateFloats: number;
   /** Live slots, one per series. */
   capacity: number;
   /** Scratch slots, and as many backup slots, reserved per compute thread (the largest batch a thread steps at once). */
   maxBatch: number;
-  /** Compute threads that each own a scratch and a backup block (main thread is thread 0). */
+  /** Compute threads that each own a scratch and a backup block, numbered from 0 by whoever dispatches. */
   threads: number;
   totalSlots: number;
   totalFloats: number;
 }
 
 export function arenaLayout(shape: GruShape, capacity: number, maxBatch: number, threads: number): ArenaLayout {
-  const slotStride = alignUp(shape.numLayers * shape.hiddenSize);
+  const stateFloats = shape.numLayers * shape.hiddenSize;
+  const slotStride = alignUp(stateFloats);
   const totalSlots = capacity + 2 * maxBatch * threads;
-  return { slotStride, capacity, maxBatch, threads, totalSlots, totalFloats: totalSlots * slotStride };
+  return { slotStride, layerStride: shape.hiddenSize, stateFloats, capacity, maxBatch, threads, totalSlots, totalFloats: totalSlots * slotStride };
+}
+
+/** First float of slot `slot` in the arena. */
+export function slotOffset(arena: ArenaLayout, slot: number): number {
+  return slot * arena.slotStride;
+}
+
+/** First float of layer `layer`'s state in slot `slot` (H floats from there). */
+export function stateOffset(arena: ArenaLayout, slot: number, layer: number): number {
+  return slot * arena.slotStride + layer * arena.layerStride;
+}
+
+/** Copy the whole of slot `from` over slot `to` (padding included: it is zero in both). */
+export function copySlot(floats: Float32Array, arena: ArenaLayout, from: number, to: number): void {
+  const at = from * arena.slotStride;
+  floats.copyWithin(to * arena.slotStride, at, at + arena.slotStride);
 }
 
 /** First scratch slot owned by compute thread `thread`. */
@@ -131,6 +170,45 @@ export function backupSlot(arena: ArenaLayout, thread: number): number {
 /** The CONTROL words: backupSeq per compute thread. */
 export function controlWords(threads: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * Math.max(1, threads)));
+}
+
+/**
+ * Everything the native kernel needs to find its way in the two buffers, by name: built here, read by
+ * name in native/addon.cc (napi_get_named_property), so neither side depends on an order of fields.
+ */
+export interface KernelDescriptor {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  outputSize: number;
+  resetAfter: boolean;
+  gateStride: number;
+  gates: GateOffsets;
+  slotStride: number;
+  layerStride: number;
+  /** Rows the kernel's scratch is sized for. */
+  maxBatch: number;
+  layers: LayerRegions[];
+  /** Head regions and the floats between head rows; null without a head. */
+  head: { w: number; b: number; rowStride: number } | null;
+}
+
+export function kernelDescriptor(weights: WeightLayout, arena: ArenaLayout, maxBatch: number): KernelDescriptor {
+  const s = weights.shape;
+  return {
+    inputSize: s.inputSize,
+    hiddenSize: s.hiddenSize,
+    numLayers: s.numLayers,
+    outputSize: s.outputSize,
+    resetAfter: s.resetAfter,
+    gateStride: weights.gateStride,
+    gates: { ...weights.gates },
+    slotStride: arena.slotStride,
+    layerStride: arena.layerStride,
+    maxBatch,
+    layers: weights.layers.map((l) => ({ ...l })),
+    head: weights.head ? { ...weights.head, rowStride: s.hiddenSize } : null,
+  };
 }
 
 export function sharedFloats(count: number): Float32Array {

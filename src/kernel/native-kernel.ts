@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { OptionError } from '../errors.js';
 import { packagePath } from '../util/package-root.js';
 import type { GruKernel, KernelContext } from './kernel.js';
+import { type KernelDescriptor, kernelDescriptor } from './layout.js';
 
 /**
  * The AVX2/FMA kernel (native/*.cc, built by scripts/build-native.mjs into build/Release).
@@ -29,7 +30,7 @@ type NativeStep = (count: number, slots?: Int32Array, inputs?: Float32Array, out
 
 interface NativeAddon {
   cpuSupported: boolean;
-  createKernel(weights: Float32Array, arena: Float32Array, desc: Int32Array): NativeStep;
+  createKernel(weights: Float32Array, arena: Float32Array, desc: KernelDescriptor): NativeStep;
 }
 
 const DEFAULT_PATH = 'build/Release/gru_stream_native.node';
@@ -65,16 +66,6 @@ export function nativeKernelStatus(): NativeKernelStatus {
   return load().status;
 }
 
-/** The layout numbers the addon follows (it computes no offsets itself); order documented in native/addon.cc. */
-function describe(ctx: KernelContext, maxBatch: number): Int32Array {
-  const { layout, arenaLayout } = ctx;
-  const s = layout.shape;
-  const head = layout.head ?? { w: 0, b: 0 };
-  const desc = [s.inputSize, s.hiddenSize, s.numLayers, s.outputSize, s.resetAfter ? 1 : 0, layout.gateStride, arenaLayout.slotStride, maxBatch, head.w, head.b];
-  for (const l of layout.layers) desc.push(l.inSize, l.wx, l.wh, l.bx, l.bhn);
-  return Int32Array.from(desc);
-}
-
 function optionError(err: unknown): OptionError {
   return new OptionError(`native kernel: ${(err as Error).message}`, { option: 'kernel' });
 }
@@ -91,7 +82,7 @@ export function createNativeKernel(ctx: KernelContext, maxBatch: number): GruKer
   if (!addon || !nativeKernelStatus().available) return null;
   let native: NativeStep;
   try {
-    native = addon.createKernel(ctx.weights, ctx.arena, describe(ctx, maxBatch));
+    native = addon.createKernel(ctx.weights, ctx.arena, kernelDescriptor(ctx.layout, ctx.arenaLayout, maxBatch));
   } catch (err) {
     throw optionError(err);
   }

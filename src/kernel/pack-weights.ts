@@ -1,4 +1,4 @@
-import { type GruShape, type WeightLayout, sharedFloats, weightLayout } from './layout.js';
+import { type GruShape, type WeightLayout, headRow, sharedFloats, weightLayout } from './layout.js';
 
 /** One layer in PyTorch's own shapes: weightIh [3H][in], weightHh [3H][H], biases [3H]; gate rows r, z, n. */
 export interface TorchLayer {
@@ -37,6 +37,8 @@ export function packWeights(gru: TorchGru): PackedWeights {
 export function packWeightsInto(gru: TorchGru, layout: WeightLayout, data: Float32Array): void {
   const H = gru.shape.hiddenSize;
   const S = layout.gateStride;
+  // PyTorch's [3H] rows are r, z, n like a packed gate row, so one offset serves both sides.
+  const { r: R, z: Z, n: N } = layout.gates;
   gru.layers.forEach((src, l) => {
     const at = layout.layers[l];
     const inSize = at.inSize;
@@ -46,19 +48,19 @@ export function packWeightsInto(gru: TorchGru, layout: WeightLayout, data: Float
     }
     for (let j = 0; j < H; j++) {
       // r and z only ever see b_i + b_h, so they are summed once here (float32, as torch adds them).
-      data[at.bx + j] = src.biasIh[j] + src.biasHh[j];
-      data[at.bx + H + j] = src.biasIh[H + j] + src.biasHh[H + j];
+      data[at.bx + R + j] = src.biasIh[R + j] + src.biasHh[R + j];
+      data[at.bx + Z + j] = src.biasIh[Z + j] + src.biasHh[Z + j];
       if (gru.shape.resetAfter) {
-        data[at.bx + 2 * H + j] = src.biasIh[2 * H + j];
-        data[at.bhn + j] = src.biasHh[2 * H + j];
+        data[at.bx + N + j] = src.biasIh[N + j];
+        data[at.bhn + j] = src.biasHh[N + j];
       } else {
         // Reset-before: b_hn is outside r * (...), so it joins b_in and bhn stays zero.
-        data[at.bx + 2 * H + j] = src.biasIh[2 * H + j] + src.biasHh[2 * H + j];
+        data[at.bx + N + j] = src.biasIh[N + j] + src.biasHh[N + j];
       }
     }
   });
   if (gru.head && layout.head) {
-    data.set(gru.head.weight, layout.head.w);
+    for (let o = 0; o < gru.shape.outputSize; o++) data.set(gru.head.weight.subarray(o * H, (o + 1) * H), headRow(layout, o));
     data.set(gru.head.bias, layout.head.b);
   }
 }

@@ -1,5 +1,5 @@
 import { ErrorCodes, InputError } from '../errors.js';
-import { arenaLayout, sharedFloats } from '../kernel/layout.js';
+import { arenaLayout, sharedFloats, stateOffset } from '../kernel/layout.js';
 import type { GruShape } from '../kernel/layout.js';
 import type { PackedWeights } from '../kernel/pack-weights.js';
 import { type KernelPreference, createKernel } from '../kernel/select.js';
@@ -88,21 +88,22 @@ export class GruModel {
     if (h0 !== undefined && h0 !== null) checkTensor3(h0, 'h0', [L, B, H]);
     const arena = arenaLayout(this.shape, B, 0, 0);
     const states = sharedFloats(arena.totalFloats);
-    if (h0) for (let l = 0; l < L; l++) for (let b = 0; b < B; b++) states.set(h0[l][b], b * arena.slotStride + l * H);
+    // Series b lives in slot b.
+    if (h0) for (let l = 0; l < L; l++) for (let b = 0; b < B; b++) states.set(h0[l][b], stateOffset(arena, b, l));
     const kernel = createKernel({ weights: this.weights.data, layout: this.weights.layout, arena: states, arenaLayout: arena }, B, this.kernelPreference);
     const slots = Int32Array.from({ length: B }, (_, b) => b);
     const x = new Float32Array(B * I);
     const y = new Float32Array(Math.max(1, B * O));
     const output: number[][][] = [];
     const forecast: number[][][] = [];
-    const topAt = (L - 1) * H;
+    const layerState = (b: number, l: number): number[] => Array.from(states.subarray(stateOffset(arena, b, l), stateOffset(arena, b, l) + H));
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) x.set(input[t][b], b * I);
       kernel.step(B, slots, x, y);
-      output.push(Array.from({ length: B }, (_, b) => Array.from(states.subarray(b * arena.slotStride + topAt, b * arena.slotStride + topAt + H))));
+      output.push(Array.from({ length: B }, (_, b) => layerState(b, L - 1)));
       if (O > 0) forecast.push(Array.from({ length: B }, (_, b) => Array.from(y.subarray(b * O, b * O + O))));
     }
-    const hN = Array.from({ length: L }, (_, l) => Array.from({ length: B }, (_, b) => Array.from(states.subarray(b * arena.slotStride + l * H, b * arena.slotStride + l * H + H))));
+    const hN = Array.from({ length: L }, (_, l) => Array.from({ length: B }, (_, b) => layerState(b, l)));
     return O > 0 ? { output, hN, forecast } : { output, hN };
   }
 }

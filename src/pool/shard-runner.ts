@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import { ErrorCodes, OptionError, WorkerError } from '../errors.js';
-import { type ArenaLayout, backupSlot, controlWords } from '../kernel/layout.js';
+import { type ArenaLayout, backupSlot, controlWords, copySlot } from '../kernel/layout.js';
 import type { PackedWeights } from '../kernel/pack-weights.js';
 import type { KernelPreference } from '../kernel/select.js';
 import { defaultKernelPreference } from '../kernel/select.js';
@@ -194,9 +194,8 @@ export class ShardRunner {
   private restore(shard: Shard, slots: Int32Array): void {
     if (shard.seq === 0 || Atomics.load(this.control, shard.thread) !== shard.seq) return;
     const { arena, arenaLayout } = this.options;
-    const stride = arenaLayout.slotStride;
-    const base = backupSlot(arenaLayout, shard.thread) * stride;
-    for (let b = 0; b < shard.count; b++) arena.copyWithin(slots[shard.start + b] * stride, base + b * stride, base + (b + 1) * stride);
+    const base = backupSlot(arenaLayout, shard.thread);
+    for (let b = 0; b < shard.count; b++) copySlot(arena, arenaLayout, base + b, slots[shard.start + b]);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ArenaLayout } from '../kernel/layout.js';
-import { backupSlot, scratchSlot } from '../kernel/layout.js';
+import { backupSlot, copySlot, scratchSlot } from '../kernel/layout.js';
 import type { GruKernel } from '../kernel/kernel.js';
 import type { PackedWeights } from '../kernel/pack-weights.js';
 import { type KernelPreference, createKernel } from '../kernel/select.js';
@@ -49,9 +49,8 @@ export class ShardStepper {
    */
   backup(thread: number, count: number, slots: Int32Array, seq: number): void {
     const { arena, arenaLayout, control } = this.init;
-    const stride = arenaLayout.slotStride;
-    const base = backupSlot(arenaLayout, thread) * stride;
-    for (let b = 0; b < count; b++) arena.copyWithin(base + b * stride, slots[b] * stride, slots[b] * stride + stride);
+    const base = backupSlot(arenaLayout, thread);
+    for (let b = 0; b < count; b++) copySlot(arena, arenaLayout, slots[b], base + b);
     Atomics.store(control, thread, seq);
   }
 
@@ -68,12 +67,11 @@ export class ShardStepper {
       this.kernel.step(count, slots, inputs, out);
       return;
     }
-    const stride = arenaLayout.slotStride;
     const base = scratchSlot(arenaLayout, thread);
     this.kernel.step(count, slots, inputs, this.stepOut);
     for (let b = 0; b < count; b++) {
       this.rolloutSlots[b] = base + b;
-      arena.copyWithin((base + b) * stride, slots[b] * stride, slots[b] * stride + stride);
+      copySlot(arena, arenaLayout, slots[b], base + b);
     }
     for (let k = 0; ; k++) {
       for (let b = 0; b < count; b++) {

@@ -1,5 +1,5 @@
 import type { ArenaLayout } from '../kernel/layout.js';
-import { sharedFloats } from '../kernel/layout.js';
+import { sharedFloats, slotOffset } from '../kernel/layout.js';
 import { SeriesSlots } from './series-slots.js';
 
 /**
@@ -47,7 +47,7 @@ export class SeriesState {
 
   /** Zero a slot: a fresh series starts from h = 0, like nn.GRU without h0. */
   clear(slot: number): void {
-    const at = slot * this.layout.slotStride;
+    const at = slotOffset(this.layout, slot);
     this.arena.fill(0, at, at + this.layout.slotStride);
     this.steps[slot] = 0;
     this.hasPrevious[slot] = 0;
@@ -56,7 +56,7 @@ export class SeriesState {
 
   /** The hidden state floats of a slot ([L][H] then padding). */
   stateOf(slot: number): Float32Array {
-    const at = slot * this.layout.slotStride;
+    const at = slotOffset(this.layout, slot);
     return this.arena.subarray(at, at + this.layout.slotStride);
   }
 }

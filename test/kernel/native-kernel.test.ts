@@ -2,6 +2,7 @@
 // The addon is expected whenever it can be: unless the build was skipped (GRU_STREAM_SKIP_NATIVE=1)
 // or the addon itself reports a CPU without AVX2/FMA, a missing or broken addon fails these tests.
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -10,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GruStreamError } from '../../src/errors.js';
 import { createJsKernel } from '../../src/kernel/js-kernel.js';
 import type { KernelContext } from '../../src/kernel/kernel.js';
-import { type GruShape, arenaLayout, sharedFloats } from '../../src/kernel/layout.js';
+import { type GruShape, arenaLayout, kernelDescriptor, sharedFloats } from '../../src/kernel/layout.js';
 import { createNativeKernel, nativeAddonPath, nativeKernelStatus } from '../../src/kernel/native-kernel.js';
 import { packWeights } from '../../src/kernel/pack-weights.js';
 import { availableKernels, createKernel } from '../../src/kernel/select.js';
@@ -228,6 +229,24 @@ describe('native kernel', () => {
     k.step(3, Int32Array.of(0, 1, 2), x, y);
   });
 
+  it.skipIf(!expected)('refuses a KernelDescriptor with a missing field, a wrong gate order or regions outside the weights', () => {
+    const { ctx } = setup({ shape: shape(2, 8, 2, 1, true), batch: 2, steps: 1, seed: 6 });
+    const addon = createRequire(import.meta.url)(nativeAddonPath()) as { createKernel(w: Float32Array, a: Float32Array, d: unknown): unknown };
+    const good = kernelDescriptor(ctx.layout, ctx.arenaLayout, 2);
+    expect(typeof addon.createKernel(ctx.weights, ctx.arena, good)).toBe('function');
+    const { gateStride: _dropped, ...missing } = good;
+    const bad: unknown[] = [
+      missing,
+      { ...good, gates: { r: 0, z: 16, n: 8 } },
+      { ...good, hiddenSize: -1 },
+      { ...good, layers: good.layers.slice(1) },
+      { ...good, layers: good.layers.map((l) => ({ ...l, wh: ctx.weights.length })) },
+      { ...good, head: null },
+      Int32Array.of(2, 8, 2, 1, 1),
+    ];
+    for (const d of bad) expect(() => addon.createKernel(ctx.weights, ctx.arena, d), JSON.stringify(d)).toThrow(expect.objectContaining({ code: 'ERR_OPTION' }));
+  });
+
   it.skipIf(!expected)('loads and steps in a worker thread (context-aware addon)', async () => {
     const { ctx } = setup({ shape: shape(3, 16, 2, 1, true), batch: 4, steps: 1, seed: 9 });
     const reference = { ...ctx, arena: sharedFloats(ctx.arena.length) };
@@ -235,13 +254,12 @@ describe('native kernel', () => {
     const slots = Int32Array.of(3, 0, 7, 5);
     const inputs = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i));
     createJsKernel(reference, 4).step(4, slots, inputs, new Float32Array(4));
-    // The worker gets the shared weights and arena and calls the raw addon with the same layout numbers.
-    const l = ctx.layout;
-    const desc = [3, 16, 2, 1, 1, l.gateStride, ctx.arenaLayout.slotStride, 4, l.head!.w, l.head!.b, ...l.layers.flatMap((r) => [r.inSize, r.wx, r.wh, r.bx, r.bhn])];
+    // The worker gets the shared weights and arena and calls the raw addon with a structured-cloned descriptor.
+    const desc = kernelDescriptor(ctx.layout, ctx.arenaLayout, 4);
     const code = `
       const { workerData, parentPort } = require('node:worker_threads');
       const addon = require(workerData.path);
-      const step = addon.createKernel(workerData.weights, workerData.arena, Int32Array.from(workerData.desc));
+      const step = addon.createKernel(workerData.weights, workerData.arena, workerData.desc);
       step(4, workerData.slots, workerData.inputs, new Float32Array(4));
       parentPort.postMessage('done');`;
     const worker = new Worker(code, { eval: true, workerData: { path: nativeAddonPath(), weights: ctx.weights, arena: ctx.arena, desc, slots, inputs } });
