@@ -1,56 +1,70 @@
 /**
  * Every failure gru-stream reports is a GruStreamError with a stable `code`.
  * Callers (and tests) branch on the code, never on the wording.
- * The README's error table lists these codes; keep the two in step.
+ *
+ * The code fixes the class: CODE_CLASS below is the one table of codes, each with the class its
+ * errors have, and GruStreamError's constructor refuses a code given to any other class (a
+ * TypeError: a bug in the thrower, not a user error). Adding a code is one line in CODE_CLASS
+ * and a row in the README's error table; keep the two in step.
  */
-export const ErrorCodes = {
+const CODE_CLASS = {
   /** The model file is not a valid safetensors container (header, JSON, dtype, offsets). */
-  ERR_MODEL_FORMAT: 'ERR_MODEL_FORMAT',
+  ERR_MODEL_FORMAT: 'ModelError',
   /** A tensor is missing, extra, or has a shape that disagrees with the metadata. */
-  ERR_MODEL_SHAPE: 'ERR_MODEL_SHAPE',
+  ERR_MODEL_SHAPE: 'ModelError',
   /** `__metadata__` is missing a field or has a value that cannot be used. */
-  ERR_MODEL_METADATA: 'ERR_MODEL_METADATA',
+  ERR_MODEL_METADATA: 'ModelError',
   /** A weight or normaliser value is NaN or infinite. */
-  ERR_MODEL_VALUES: 'ERR_MODEL_VALUES',
+  ERR_MODEL_VALUES: 'ModelError',
   /** The model file could not be read from disk. */
-  ERR_MODEL_IO: 'ERR_MODEL_IO',
+  ERR_MODEL_IO: 'ModelError',
   /** `forward()` got input or h0 of the wrong rank or size. */
-  ERR_INPUT_SHAPE: 'ERR_INPUT_SHAPE',
+  ERR_INPUT_SHAPE: 'InputError',
   /** A sample has the wrong number of values for the model. */
-  ERR_INPUT_WIDTH: 'ERR_INPUT_WIDTH',
+  ERR_INPUT_WIDTH: 'InputError',
   /** A sample value is NaN, infinite, not a number, or not usable by the transform (log of <= 0). */
-  ERR_NON_FINITE: 'ERR_NON_FINITE',
+  ERR_NON_FINITE: 'InputError',
   /** A sample has no usable series id (missing, not a string, empty, too long). */
-  ERR_SERIES_ID: 'ERR_SERIES_ID',
+  ERR_SERIES_ID: 'InputError',
   /** A sample names a series outside the configured `knownSeries`. */
-  ERR_UNKNOWN_SERIES: 'ERR_UNKNOWN_SERIES',
+  ERR_UNKNOWN_SERIES: 'InputError',
   /** A sample is not an object of the documented shape. */
-  ERR_SAMPLE_SHAPE: 'ERR_SAMPLE_SHAPE',
-  /** An input file (--input, --replay) cannot be read. */
-  ERR_INPUT_IO: 'ERR_INPUT_IO',
-  /** A line of NDJSON or CSV input could not be parsed. */
-  ERR_PARSE: 'ERR_PARSE',
-  /** An option passed to an API or the CLI is invalid. */
-  ERR_OPTION: 'ERR_OPTION',
-  /** `importState()` got a snapshot that does not fit this model. */
-  ERR_STATE_FORMAT: 'ERR_STATE_FORMAT',
-  /** A worker failed repeatedly on the same batch; the batch's samples were rejected. */
-  ERR_WORKER: 'ERR_WORKER',
-  /** The server cannot listen on the requested host and port (in use, not permitted, no such address). */
-  ERR_LISTEN: 'ERR_LISTEN',
-  /** Command-line usage error. */
-  ERR_USAGE: 'ERR_USAGE',
-  /** A benchmark's forecasts disagreed with the reference. */
-  ERR_BENCH_MISMATCH: 'ERR_BENCH_MISMATCH',
-  /** A WebSocket upgrade without the server's token (answered with HTTP 401, nothing processed). */
-  ERR_AUTH: 'ERR_AUTH',
+  ERR_SAMPLE_SHAPE: 'InputError',
+  /** An input file (--input, --replay, a benchmark's data file) cannot be read. */
+  ERR_INPUT_IO: 'InputError',
+  /** A line of NDJSON or CSV input, or a WebSocket message, could not be parsed. */
+  ERR_PARSE: 'InputError',
   /** A WebSocket message that is not text, not JSON, or not one of the documented message shapes. */
-  ERR_MESSAGE: 'ERR_MESSAGE',
+  ERR_MESSAGE: 'InputError',
+  /** An option passed to an API or the CLI is invalid. */
+  ERR_OPTION: 'OptionError',
+  /** Command-line usage error. */
+  ERR_USAGE: 'UsageError',
+  /** `importState()` got a snapshot that does not fit this model. */
+  ERR_STATE_FORMAT: 'StateError',
+  /** A worker failed repeatedly on the same batch; the batch's samples were rejected. */
+  ERR_WORKER: 'WorkerError',
+  /** The native kernel refused its configuration or faulted while stepping (a bug, not bad input). */
+  ERR_KERNEL: 'KernelError',
+  /** The server cannot listen on the requested host and port (in use, not permitted, no such address). */
+  ERR_LISTEN: 'ServeError',
+  /** A WebSocket upgrade without the server's token (answered with HTTP 401, nothing processed). */
+  ERR_AUTH: 'ServeError',
   /** A forecast subscriber stayed too far behind for too long and was disconnected (close code 4008). */
-  ERR_SLOW_CONSUMER: 'ERR_SLOW_CONSUMER',
-} as const;
+  ERR_SLOW_CONSUMER: 'ServeError',
+  /** A benchmark's forecasts disagreed with the reference. */
+  ERR_BENCH_MISMATCH: 'BenchError',
+} as const satisfies Record<string, ErrorClassName>;
 
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+type ErrorClassName = 'ModelError' | 'InputError' | 'OptionError' | 'UsageError' | 'StateError' | 'WorkerError' | 'KernelError' | 'ServeError' | 'BenchError';
+
+export type ErrorCode = keyof typeof CODE_CLASS;
+
+/** The codes whose errors are of class N. */
+export type CodesOf<N extends ErrorClassName> = { [C in ErrorCode]: (typeof CODE_CLASS)[C] extends N ? C : never }[ErrorCode];
+
+/** Every code by name: `ErrorCodes.ERR_PARSE === 'ERR_PARSE'`. */
+export const ErrorCodes = Object.freeze(Object.fromEntries(Object.keys(CODE_CLASS).map((code) => [code, code]))) as { readonly [C in ErrorCode]: C };
 
 export interface ErrorDetails {
   /** 1-based line number in the input, where there is one. */
@@ -61,12 +75,17 @@ export interface ErrorDetails {
   [key: string]: unknown;
 }
 
-export class GruStreamError extends Error {
+/** Abstract: every error is of the one subclass its code names in CODE_CLASS. */
+export abstract class GruStreamError extends Error {
   readonly code: ErrorCode;
   readonly details: ErrorDetails;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
     super(message);
+    const expected = Object.hasOwn(CODE_CLASS, code) ? CODE_CLASS[code] : undefined;
+    if (expected !== new.target.name || CLASSES[expected] !== new.target) {
+      throw new TypeError(`${String(code)} ${expected ? `belongs to ${expected}, not ${new.target.name}` : 'is not a gru-stream error code'}`);
+    }
     this.name = new.target.name;
     this.code = code;
     this.details = details;
@@ -78,20 +97,57 @@ export class GruStreamError extends Error {
   }
 }
 
-/** The model file or bytes could not be turned into a usable model. */
-export class ModelError extends GruStreamError {}
-/** A sample, a forward() argument or an input line was rejected. */
-export class InputError extends GruStreamError {}
-/** An option was invalid. */
-export class OptionError extends GruStreamError {
-  constructor(message: string, details: ErrorDetails = {}) {
-    super(ErrorCodes.ERR_OPTION, message, details);
-  }
+/** A class for the codes CODE_CLASS gives to N; the code is the constructor's first argument. */
+function classFor<N extends ErrorClassName>() {
+  return class extends GruStreamError {
+    declare readonly code: CodesOf<N>;
+    constructor(code: CodesOf<N>, message: string, details?: ErrorDetails) {
+      super(code, message, details);
+    }
+  };
 }
+
+/** A class for a class's only code, which its constructor supplies. */
+function classForCode<C extends ErrorCode>(code: C) {
+  return class extends GruStreamError {
+    declare readonly code: C;
+    constructor(message: string, details?: ErrorDetails) {
+      super(code, message, details);
+    }
+  };
+}
+
+/** The model file or bytes could not be turned into a usable model. */
+export class ModelError extends classFor<'ModelError'>() {}
+/** A sample, a forward() argument, an input line or file, or a WebSocket message was rejected. */
+export class InputError extends classFor<'InputError'>() {}
+/** Serving failed: cannot listen, or a peer was refused or cut off. */
+export class ServeError extends classFor<'ServeError'>() {}
 /** A state snapshot could not be imported. */
-export class StateError extends GruStreamError {}
+export class StateError extends classFor<'StateError'>() {}
 /** Worker-pool failures that survived the retry. */
-export class WorkerError extends GruStreamError {}
+export class WorkerError extends classFor<'WorkerError'>() {}
+/** An option was invalid. */
+export class OptionError extends classForCode(ErrorCodes.ERR_OPTION) {}
+/** The command line could not be understood (the CLI exits 2). */
+export class UsageError extends classForCode(ErrorCodes.ERR_USAGE) {}
+/** The native kernel refused its configuration or faulted. */
+export class KernelError extends classForCode(ErrorCodes.ERR_KERNEL) {}
+/** A benchmark's forecasts disagreed with the reference. */
+export class BenchError extends classForCode(ErrorCodes.ERR_BENCH_MISMATCH) {}
+
+/** Each class by the name CODE_CLASS uses (read when an error is constructed, so after these declarations). */
+const CLASSES: Readonly<Record<ErrorClassName, abstract new (...args: never[]) => GruStreamError>> = {
+  ModelError,
+  InputError,
+  ServeError,
+  OptionError,
+  UsageError,
+  StateError,
+  WorkerError,
+  KernelError,
+  BenchError,
+};
 
 export function isGruStreamError(err: unknown): err is GruStreamError {
   return err instanceof GruStreamError;

@@ -1,6 +1,6 @@
 // Public API of gru-stream: re-exports only, one line per module. Add new modules' exports here.
-export { ErrorCodes, GruStreamError, InputError, ModelError, OptionError, StateError, WorkerError, isGruStreamError } from './errors.js';
-export type { ErrorCode, ErrorDetails } from './errors.js';
+export { BenchError, ErrorCodes, GruStreamError, InputError, KernelError, ModelError, OptionError, ServeError, StateError, UsageError, WorkerError, isGruStreamError } from './errors.js';
+export type { CodesOf, ErrorCode, ErrorDetails } from './errors.js';
 export { loadModel, modelFromBytes } from './model/load-model.js';
 export type { LoadModelOptions } from './model/load-model.js';
 export { GruModel } from './model/model.js';

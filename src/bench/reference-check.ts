@@ -1,4 +1,4 @@
-import { ErrorCodes, GruStreamError } from '../errors.js';
+import { BenchError } from '../errors.js';
 
 /** Largest |forecast - reference| the benchmark accepts: float32 round-off over a few hundred terms, far below any real bug. */
 export const BENCH_TOLERANCE = 1e-5;
@@ -27,8 +27,7 @@ export class ReferenceCheck {
       }
     }
     if (worst > BENCH_TOLERANCE) {
-      throw new GruStreamError(
-        ErrorCodes.ERR_BENCH_MISMATCH,
+      throw new BenchError(
         `workload ${this.workload}: forecast of series ${worstAt} at tick ${tick} is ${forecasts[worstAt]}, reference ${this.reference[base + worstAt]} (|diff| ${worst} > ${BENCH_TOLERANCE})`,
         { workload: this.workload, tick, series: String(worstAt), got: forecasts[worstAt], want: this.reference[base + worstAt] },
       );

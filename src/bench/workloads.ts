@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { OptionError } from '../errors.js';
+import { ErrorCodes, InputError, OptionError } from '../errors.js';
 import { flatWeightCount } from './flat-weights.js';
 
 /**
@@ -31,6 +31,15 @@ export interface WorkloadData {
   inputs: Float32Array;
   /** [ticks][series] forecasts to match within the tolerance, or null. */
   reference: Float32Array | null;
+}
+
+/** Reads a file named by --workloads; a file that cannot be read is ERR_INPUT_IO, not a bad option. */
+function readInput(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new InputError(ErrorCodes.ERR_INPUT_IO, `${what} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { option: '--workloads', path });
+  }
 }
 
 function fail(file: string, message: string): OptionError {
@@ -76,10 +85,11 @@ function readSpec(file: string, dir: string, w: unknown, index: number): Workloa
 /** Parse and validate a workloads.json; data files are not read yet. */
 export function loadWorkloadSpecs(file: string): WorkloadSpec[] {
   let json: unknown;
+  const text = readInput(file, 'workloads file').toString('utf8');
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
-    throw fail(file, `cannot be read as JSON (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw fail(file, `is not JSON (${(err as Error).message})`);
   }
   if (!isRecord(json) || !Array.isArray(json.workloads)) throw fail(file, 'has no "workloads" array');
   if (json.dtype !== undefined && json.dtype !== 'float32') throw fail(file, `dtype ${JSON.stringify(json.dtype)} is not float32`);
@@ -93,12 +103,7 @@ export function loadWorkloadSpecs(file: string): WorkloadSpec[] {
 }
 
 function readFloats(spec: WorkloadSpec, path: string, what: string, expected: number): Float32Array {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new OptionError(`workload ${spec.id}: cannot read ${what} file ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { option: '--workloads', file: path });
-  }
+  const bytes = readInput(path, `workload ${spec.id}: ${what} file`);
   if (bytes.byteLength !== expected * 4) {
     throw new OptionError(`workload ${spec.id}: ${what} file ${path} has ${bytes.byteLength} bytes, the spec implies ${expected * 4}`, { option: '--workloads', file: path });
   }

@@ -1,8 +1,8 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { ErrorCodes, GruStreamError } from '../errors.js';
+import { type GruStreamError, UsageError } from '../errors.js';
 
 export function usageError(message: string): GruStreamError {
-  return new GruStreamError(ErrorCodes.ERR_USAGE, message);
+  return new UsageError(message);
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { OptionError } from '../errors.js';
+import { KernelError } from '../errors.js';
 import { packagePath } from '../util/package-root.js';
 import type { GruKernel, KernelContext } from './kernel.js';
 import { type KernelDescriptor, kernelDescriptor } from './layout.js';
@@ -66,8 +66,8 @@ export function nativeKernelStatus(): NativeKernelStatus {
   return load().status;
 }
 
-function optionError(err: unknown): OptionError {
-  return new OptionError(`native kernel: ${(err as Error).message}`, { option: 'kernel' });
+function kernelFault(err: unknown): KernelError {
+  return new KernelError(`native kernel: ${(err as Error).message}`);
 }
 
 /**
@@ -84,7 +84,7 @@ export function createNativeKernel(ctx: KernelContext, maxBatch: number): GruKer
   try {
     native = addon.createKernel(ctx.weights, ctx.arena, kernelDescriptor(ctx.layout, ctx.arenaLayout, maxBatch));
   } catch (err) {
-    throw optionError(err);
+    throw kernelFault(err);
   }
   const I = ctx.layout.shape.inputSize;
   const O = ctx.layout.shape.outputSize;
@@ -96,7 +96,7 @@ export function createNativeKernel(ctx: KernelContext, maxBatch: number): GruKer
     // Lengths are read here on every call: a bound array whose buffer was since detached or shrunk
     // reports a short length, and the addon's cached pointer is never used past it.
     if (slots.length < count || inputs.length < count * I || out.length < count * O) {
-      throw new OptionError(`native kernel: slots, inputs or out is shorter than ${count} rows`, { option: 'kernel' });
+      throw new KernelError(`native kernel: slots, inputs or out is shorter than ${count} rows`);
     }
     try {
       if (slots === lastSlots && inputs === lastInputs && out === lastOut) {
@@ -110,7 +110,7 @@ export function createNativeKernel(ctx: KernelContext, maxBatch: number): GruKer
         lastOut = out;
       }
     } catch (err) {
-      throw optionError(err);
+      throw kernelFault(err);
     }
   }
 

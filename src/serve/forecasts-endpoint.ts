@@ -1,5 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
-import { ErrorCodes, GruStreamError } from '../errors.js';
+import { ErrorCodes, type GruStreamError, InputError, isGruStreamError } from '../errors.js';
 import { MAX_SERIES_ID_LENGTH } from '../stream/sample.js';
 import type { SubscriberHub } from './subscriber-hub.js';
 
@@ -22,9 +22,9 @@ export function seriesFromQuery(url: URL): string[] | null {
 
 function checkSeriesList(list: unknown): string[] {
   if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === '' || s.length > MAX_SERIES_ID_LENGTH)) {
-    throw new GruStreamError(ErrorCodes.ERR_MESSAGE, `"series" must be an array of non-empty strings of at most ${MAX_SERIES_ID_LENGTH} characters`);
+    throw new InputError(ErrorCodes.ERR_MESSAGE, `"series" must be an array of non-empty strings of at most ${MAX_SERIES_ID_LENGTH} characters`);
   }
-  if (list.length > MAX_SUBSCRIBED_SERIES) throw new GruStreamError(ErrorCodes.ERR_MESSAGE, `at most ${MAX_SUBSCRIBED_SERIES} series per subscription`);
+  if (list.length > MAX_SUBSCRIBED_SERIES) throw new InputError(ErrorCodes.ERR_MESSAGE, `at most ${MAX_SUBSCRIBED_SERIES} series per subscription`);
   return [...new Set(list as string[])];
 }
 
@@ -47,22 +47,22 @@ export function handleForecastsConnection(ws: WebSocket, url: URL, hub: Subscrib
   if (queryError) hub.reply(ws, 'e', errorJson(queryError));
   ws.on('message', (data: RawData, isBinary: boolean) => {
     try {
-      if (isBinary) throw new GruStreamError(ErrorCodes.ERR_MESSAGE, 'binary messages are not accepted; send JSON text');
+      if (isBinary) throw new InputError(ErrorCodes.ERR_MESSAGE, 'binary messages are not accepted; send JSON text');
       let msg: unknown;
       try {
         msg = JSON.parse(data.toString());
       } catch (e) {
-        throw new GruStreamError(ErrorCodes.ERR_PARSE, `message is not valid JSON: ${(e as Error).message}`);
+        throw new InputError(ErrorCodes.ERR_PARSE, `message is not valid JSON: ${(e as Error).message}`);
       }
       const m = msg as { type?: unknown; series?: unknown };
       if (typeof msg !== 'object' || msg === null || (m.type !== 'subscribe' && m.type !== 'unsubscribe')) {
-        throw new GruStreamError(ErrorCodes.ERR_MESSAGE, 'expected {"type":"subscribe"|"unsubscribe","series":[...]}');
+        throw new InputError(ErrorCodes.ERR_MESSAGE, 'expected {"type":"subscribe"|"unsubscribe","series":[...]}');
       }
       const list = m.series === undefined ? null : checkSeriesList(m.series);
       const filter = m.type === 'subscribe' ? hub.subscribe(ws, list, MAX_SUBSCRIBED_SERIES) : hub.unsubscribe(ws, list);
       hub.reply(ws, 's', JSON.stringify({ type: 'subscribed', series: filter }));
     } catch (err) {
-      if (!(err instanceof GruStreamError)) throw err;
+      if (!isGruStreamError(err)) throw err;
       hub.reply(ws, 'e', errorJson(err));
     }
   });

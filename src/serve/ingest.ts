@@ -1,5 +1,5 @@
 import type { RawData, WebSocket } from 'ws';
-import { ErrorCodes, GruStreamError, isGruStreamError } from '../errors.js';
+import { ErrorCodes, type GruStreamError, InputError, isGruStreamError } from '../errors.js';
 import type { CheckedSample } from '../stream/sample.js';
 import type { WriteGate } from './backpressure.js';
 
@@ -36,7 +36,7 @@ export function handleIngestConnection(ws: WebSocket, ctx: IngestContext): void 
   ctx.gate.track(ws);
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (isBinary) {
-      const err = new GruStreamError(ErrorCodes.ERR_MESSAGE, 'binary messages are not accepted; send JSON text');
+      const err = new InputError(ErrorCodes.ERR_MESSAGE, 'binary messages are not accepted; send JSON text');
       ctx.rejected(err);
       send(ws, errorReply(err));
       send(ws, { type: 'ack', accepted: 0, rejected: 1 });
@@ -47,7 +47,7 @@ export function handleIngestConnection(ws: WebSocket, ctx: IngestContext): void 
       // ws has already checked that a text message is valid UTF-8 (it closes with 1007 otherwise).
       parsed = JSON.parse(data.toString());
     } catch (e) {
-      const err = new GruStreamError(ErrorCodes.ERR_PARSE, `message is not valid JSON: ${(e as Error).message}`);
+      const err = new InputError(ErrorCodes.ERR_PARSE, `message is not valid JSON: ${(e as Error).message}`);
       ctx.rejected(err);
       send(ws, errorReply(err));
       send(ws, { type: 'ack', accepted: 0, rejected: 1 });

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { once } from 'node:events';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCodes, GruStreamError } from '../errors.js';
+import { ErrorCodes, ServeError } from '../errors.js';
 import { loadModel } from '../model/load-model.js';
 import type { GruModel } from '../model/model.js';
 import type { Predictor, PredictorStats } from '../stream/predictor.js';
@@ -64,7 +64,7 @@ async function listen(server: Server, opts: ResolvedServeOptions): Promise<numbe
     await once(server, 'listening');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new GruStreamError(ErrorCodes.ERR_LISTEN, `cannot listen on ${opts.host}:${opts.port} (${e.code ?? e.message}); choose another --port (0 = any free port) or --host`, { host: opts.host, port: opts.port });
+    throw new ServeError(ErrorCodes.ERR_LISTEN, `cannot listen on ${opts.host}:${opts.port} (${e.code ?? e.message}); choose another --port (0 = any free port) or --host`, { host: opts.host, port: opts.port });
   }
   return (server.address() as AddressInfo).port;
 }

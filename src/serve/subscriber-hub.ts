@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
-import { ErrorCodes, GruStreamError } from '../errors.js';
+import { ErrorCodes, InputError } from '../errors.js';
 import { CLOSE_SLOW_CONSUMER } from './close-codes.js';
 import { SeriesHistory } from './history.js';
 
@@ -112,7 +112,7 @@ export class SubscriberHub extends EventEmitter {
     if (sub.filter === null) return null;
     const added = series.filter((s) => !sub.filter!.has(s));
     if (sub.filter.size + added.length > maxSeries) {
-      throw new GruStreamError(ErrorCodes.ERR_MESSAGE, `at most ${maxSeries} series per subscription`);
+      throw new InputError(ErrorCodes.ERR_MESSAGE, `at most ${maxSeries} series per subscription`);
     }
     for (const s of added) sub.filter.add(s);
     this.sendSnapshot(sub, added);

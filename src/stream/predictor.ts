@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { ErrorCodes, type GruStreamError, GruStreamError as GSError, isGruStreamError } from '../errors.js';
+import { ErrorCodes, type GruStreamError, WorkerError, isGruStreamError } from '../errors.js';
 import { arenaLayout } from '../kernel/layout.js';
 import type { GruModel } from '../model/model.js';
 import { Normaliser } from '../model/normaliser.js';
@@ -205,7 +205,7 @@ export class Predictor extends Transform {
       .then(async (runner) => {
         if (batch.rows > 0) await runner.run(batch.rows, batch.slots, batch.inputs, batch.out);
       })
-      .then(() => this.complete(batch, performance.now() - t0), (err) => this.destroy(isGruStreamError(err) ? err : new GSError(ErrorCodes.ERR_WORKER, `stepping a batch failed: ${(err as Error).message}`)));
+      .then(() => this.complete(batch, performance.now() - t0), (err) => this.destroy(isGruStreamError(err) ? err : new WorkerError(ErrorCodes.ERR_WORKER, `stepping a batch failed: ${(err as Error).message}`)));
   }
 
   private complete(batch: Batch, latencyMs: number): void {

@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode, InputError } from '../errors.js';
+import { type CodesOf, ErrorCodes, InputError } from '../errors.js';
 import type { Normaliser } from '../model/normaliser.js';
 
 /** What producers write to a predictor. `value` is accepted for one-column models. */
@@ -23,7 +23,7 @@ export interface CheckedSample {
 /** Series ids are user data, but bounded: a megabyte "id" is an attack, not a sensor. */
 export const MAX_SERIES_ID_LENGTH = 256;
 
-function reject(code: ErrorCode, message: string, sample: Record<string, unknown> | null): InputError {
+function reject(code: CodesOf<'InputError'>, message: string, sample: Record<string, unknown> | null): InputError {
   const details: Record<string, unknown> = {};
   if (sample && typeof sample.series === 'string' && sample.series.length <= MAX_SERIES_ID_LENGTH) details.series = sample.series;
   if (sample && Number.isSafeInteger(sample.line)) details.line = sample.line;

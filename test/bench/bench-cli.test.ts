@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runWorkload } from '../../src/bench/run-workload.js';
 import { loadWorkloadData, loadWorkloadSpecs } from '../../src/bench/workloads.js';
 import { main } from '../../src/cli/main.js';
-import { ErrorCodes, GruStreamError } from '../../src/errors.js';
+import { ErrorCodes, GruStreamError, InputError } from '../../src/errors.js';
+import { codeOf } from '../helpers/error-code.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
 /** A subset of the shared benchmark set, made by PyTorch (test/fixtures/README.md); GRU_STREAM_WORKLOADS points at the whole set. */
@@ -107,6 +108,17 @@ describe('gru-stream bench on the shared workloads', () => {
     const { code, stderr } = await runCli(['--workloads', file]);
     expect(code).toBe(1);
     expect(stderr).toContain(ErrorCodes.ERR_OPTION);
+  });
+
+  it('reports a workloads or data file that cannot be read as ERR_INPUT_IO, not as a bad option', () => {
+    expect(codeOf(InputError, () => loadWorkloadSpecs(join(tmp, 'absent.json')))).toBe(ErrorCodes.ERR_INPUT_IO);
+    const json = JSON.parse(readFileSync(workloadsFile, 'utf8'));
+    const w = json.workloads[0];
+    for (const k of Object.keys(w.files)) w.files[k] = resolve(workloadsFile, '..', w.files[k]);
+    w.files.inputs = join(tmp, 'absent.inputs.f32');
+    const file = join(tmp, 'absent-data.json');
+    writeFileSync(file, JSON.stringify({ ...json, workloads: [w] }));
+    expect(codeOf(InputError, () => loadWorkloadData(loadWorkloadSpecs(file)[0]))).toBe(ErrorCodes.ERR_INPUT_IO);
   });
 
   it('rejects bad options as usage errors (exit 2)', async () => {
