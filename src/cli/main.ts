@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   predict: async () => (await import('./predict.js')).predictCommand,
   inspect: async () => (await import('./inspect.js')).inspectCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
+  kafka: async () => (await import('./kafka.js')).kafkaCommand,
 };
 
 async function topLevelHelp(): Promise<string> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import { packageVersion } from '../util/package-root.js';
 import type { StaticFile } from './dashboard.js';
 import type { ResolvedServeOptions } from './options.js';
@@ -21,10 +22,33 @@ export interface RoutesContext {
   started: number;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   res.end(text);
+}
+
+/** The request's URL when it is a parsable GET or HEAD; otherwise answers 400 or 405 and returns undefined. */
+export function getRequestUrl(req: IncomingMessage, res: ServerResponse): URL | undefined {
+  const url = requestUrl(req);
+  if (!url) {
+    sendJson(res, 400, { error: 'bad request URL' });
+    return undefined;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    sendJson(res, 405, { error: 'method not allowed' });
+    return undefined;
+  }
+  return url;
+}
+
+/** GET /metrics: a registry's Prometheus text. */
+export function sendMetrics(res: ServerResponse, registry: Registry): void {
+  registry.metrics().then((text) => {
+    res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' });
+    res.end(text);
+  }, (err: Error) => sendJson(res, 500, { error: err.message }));
 }
 
 function health(ctx: RoutesContext): { status: number; body: object } {
@@ -49,23 +73,13 @@ function health(ctx: RoutesContext): { status: number; body: object } {
 export function createRequestHandler(ctx: RoutesContext): (req: IncomingMessage, res: ServerResponse) => void {
   const { metrics } = ctx.pipeline;
   return (req, res) => {
-    const url = requestUrl(req);
-    if (!url) return sendJson(res, 400, { error: 'bad request URL' });
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('Allow', 'GET, HEAD');
-      return sendJson(res, 405, { error: 'method not allowed' });
-    }
+    const url = getRequestUrl(req, res);
+    if (!url) return;
     if (url.pathname === '/healthz') {
       const { status, body } = health(ctx);
       return sendJson(res, status, body);
     }
-    if (url.pathname === '/metrics') {
-      metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' });
-        res.end(text);
-      }, (err: Error) => sendJson(res, 500, { error: err.message }));
-      return;
-    }
+    if (url.pathname === '/metrics') return sendMetrics(res, metrics.registry);
     if (url.pathname === '/forecasts' || url.pathname === '/ingest') {
       res.setHeader('Upgrade', 'websocket');
       return sendJson(res, 426, { error: `${url.pathname} is a WebSocket endpoint` });

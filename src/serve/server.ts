@@ -10,7 +10,7 @@ import { assertReadableFile } from '../stream/open-input.js';
 import { loadDashboardFiles } from './dashboard.js';
 import { createRequestHandler } from './http-routes.js';
 import type { ServeMetrics } from './metrics.js';
-import { type ResolvedServeOptions, type ServeOptions, resolveServeOptions } from './options.js';
+import { type ServeOptions, resolveServeOptions } from './options.js';
 import { ServePipeline } from './pipeline.js';
 import { createShutdown } from './shutdown.js';
 import { startSources } from './sources.js';
@@ -58,7 +58,7 @@ export interface ServeHandle {
 export type { ServeOptions };
 
 /** Listens, or rejects with ERR_LISTEN saying what to change. Resolves with the bound port. */
-async function listen(server: Server, opts: ResolvedServeOptions): Promise<number> {
+export async function listen(server: Server, opts: { host: string; port: number }): Promise<number> {
   server.listen(opts.port, opts.host);
   try {
     await once(server, 'listening');
