@@ -8,7 +8,7 @@
  * and a row in the README's error table; keep the two in step.
  */
 const CODE_CLASS = {
-  /** The model file is not a valid safetensors container (header, JSON, dtype, offsets). */
+  /** The model file is not a valid safetensors or ONNX container (header, JSON, protobuf, dtype, offsets). */
   ERR_MODEL_FORMAT: 'ModelError',
   /** A tensor is missing, extra, or has a shape that disagrees with the metadata. */
   ERR_MODEL_SHAPE: 'ModelError',
@@ -16,6 +16,8 @@ const CODE_CLASS = {
   ERR_MODEL_METADATA: 'ModelError',
   /** A weight or normaliser value is NaN or infinite. */
   ERR_MODEL_VALUES: 'ModelError',
+  /** An ONNX graph holds a node (or a wiring of nodes) other than a GRU export gru-stream can run. */
+  ERR_MODEL_GRAPH: 'ModelError',
   /** The model file could not be read from disk. */
   ERR_MODEL_IO: 'ModelError',
   /** `forward()` got input or h0 of the wrong rank or size. */

@@ -1,6 +1,5 @@
 import { pipeline } from 'node:stream/promises';
 import type { GruStreamError } from '../errors.js';
-import { loadModel } from '../model/load-model.js';
 import { createNdjsonWriter } from '../stream/ndjson-writer.js';
 import { type InputFormat, assertReadableFile, openInput } from '../stream/open-input.js';
 import { createPredictor } from '../stream/predictor.js';
@@ -8,6 +7,7 @@ import type { InvalidPolicy } from '../stream/predictor-options.js';
 import { packagePath } from '../util/package-root.js';
 import { intOption, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
 
 export const DEFAULT_MODEL = 'assets/models/sunspot_gru.safetensors';
 
@@ -17,7 +17,7 @@ export const EXIT_REJECTED = 3;
 export const predictCommand: CliCommand = {
   name: 'predict',
   summary: 'stream samples (NDJSON or CSV) through a model, one NDJSON forecast per sample',
-  help: `Usage: gru-stream predict [--model FILE] [--input FILE|-] [--format ndjson|csv]
+  help: `Usage: gru-stream predict [--model FILE] [--meta KEY=VALUE ...] [--input FILE|-] [--format ndjson|csv]
                           [--workers N] [--horizon K] [--capacity N] [--on-invalid report|output|fail]
                           [--with-actual]
 
@@ -25,7 +25,8 @@ Reads samples, keeps one hidden state per series, writes one NDJSON record per s
   {"series":"a","t":3,"forecast":[12.5]}      (forecast null when none exists yet)
 
 Options:
-  --model FILE       safetensors model (default: the bundled ${DEFAULT_MODEL})
+  --model FILE       safetensors or ONNX model (default: the bundled ${DEFAULT_MODEL})
+${MODEL_FLAGS_HELP}
   --input FILE|-     input file, or - for stdin (default -)
   --format F         ndjson or csv (default: csv for *.csv files, else ndjson)
                      NDJSON: {"series":"id","values":[...],"t":...} per line ("value" for one column)
@@ -43,7 +44,7 @@ Errors go to stderr as "gru-stream: CODE: line N: message".
 Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples rejected, 1 fatal error, 2 usage.`,
   async run(argv, io) {
     const { values: v, positionals } = parseCommandArgs('predict', argv, {
-      model: { type: 'string' },
+      ...MODEL_FLAGS,
       input: { type: 'string' },
       format: { type: 'string' },
       workers: { type: 'string' },
@@ -57,7 +58,7 @@ Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples reje
     if (format !== undefined && format !== 'ndjson' && format !== 'csv') throw usageError(`--format must be ndjson or csv (got "${format}")`);
     const onInvalid = (v['on-invalid'] as string | undefined) ?? 'report';
     if (!['report', 'output', 'fail'].includes(onInvalid)) throw usageError(`--on-invalid must be report, output or fail (got "${onInvalid}")`);
-    const model = await loadModel((v.model as string | undefined) ?? packagePath(DEFAULT_MODEL));
+    const model = await loadModelArg((v.model as string | undefined) ?? packagePath(DEFAULT_MODEL), v.meta);
     const predictor = createPredictor(model, {
       workers: intOption('workers', v.workers as string | undefined, 0, 0, 256),
       horizon: intOption('horizon', v.horizon as string | undefined, 1, 1, 10000),

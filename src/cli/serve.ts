@@ -4,6 +4,7 @@ import { serve } from '../serve/server.js';
 import { packagePath } from '../util/package-root.js';
 import { intOption, numberOption, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
 
 export const serveCommand: CliCommand = {
   name: 'serve',
@@ -20,7 +21,8 @@ With no --model, --input or --replay it runs the bundled demo: the sunspot GRU r
 monthly sunspot numbers (series "sunspot_month") at ${DEFAULT_RATE} samples/s, looping.
 
 Options:
-  --model FILE        safetensors model (default: the bundled sunspot model)
+  --model FILE        safetensors or ONNX model (default: the bundled sunspot model)
+${MODEL_FLAGS_HELP}
   --host HOST         address to listen on (default 127.0.0.1)
   --port N            port (default 8080; 0 = any free port)
   --token T           require this token on both WebSocket endpoints
@@ -40,7 +42,7 @@ Runs until SIGINT or SIGTERM, then closes connections (code 1001) and exits 0.
 See docs/serving.md for message shapes, close codes and metric names.`,
   async run(argv, io) {
     const { values } = parseCommandArgs('serve', argv, {
-      model: { type: 'string' },
+      ...MODEL_FLAGS,
       host: { type: 'string' },
       port: { type: 'string' },
       token: { type: 'string' },
@@ -64,8 +66,10 @@ See docs/serving.md for message shapes, close codes and metric names.`,
     const token = str('token') ?? (io.env.GRU_STREAM_TOKEN || undefined);
     const history = str('history');
     const rate = numberOption('rate', str('rate'), DEFAULT_RATE);
+    const modelPath = str('model') ?? packagePath(DEFAULT_MODEL_PATH);
     const handle = await serve({
-      model: str('model') ?? packagePath(DEFAULT_MODEL_PATH),
+      // With --meta the CLI loads the model itself (serve() takes a path or a loaded model).
+      model: values.meta === undefined ? modelPath : await loadModelArg(modelPath, values.meta),
       host: str('host'),
       port: intOption('port', str('port'), 8080, 0, 65535),
       token,

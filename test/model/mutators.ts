@@ -24,13 +24,13 @@ function setBytes(bytes: Uint8Array, rng: Rng, lo: number, hi: number): Uint8Arr
 }
 
 /** Values that have broken parsers before: boundaries, wrong types, prototype keys. */
-const WEIRD_NUMBERS = [-1, 0, 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 1e300, 0.5, -0];
+export const WEIRD_NUMBERS = [-1, 0, 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 1e300, 0.5, -0];
 const WEIRD_VALUES: unknown[] = [...WEIRD_NUMBERS, '0', '', 'F32', null, true, [], {}, [0], [[0]], { __proto__: null }];
 const WEIRD_NAMES = ['__proto__', 'constructor', 'toString', '', 'gru.weight_ih_l9', 'gru.weight_ih_l1', 'W_z', 'l0.W_z', 'l3.b_h', 'head.weight', 'head.bias', '__metadata__'];
-const META_KEYS = ['format', 'input_size', 'hidden_size', 'num_layers', 'output_size', 'variant', 'module', 'columns', 'norm_mean', 'norm_std', 'transform', 'horizon', '__proto__'];
-const META_STRINGS = ['', '0', '1', '-1', '1.5', '1e3', ' 2 ', '0x10', 'NaN', 'Infinity', '99999999999999999999', 'abc', 'seed', 'pytorch', 'keras', 'zscore', 'log_return+zscore', 'none', 'gru-forecaster', 'a,b', '1,2,3,4', '1,,2', '0,0', '\u0000', '\ud800'];
+export const META_KEYS = ['format', 'input_size', 'hidden_size', 'num_layers', 'output_size', 'variant', 'module', 'columns', 'norm_mean', 'norm_std', 'transform', 'horizon', '__proto__'];
+export const META_STRINGS = ['', '0', '1', '-1', '1.5', '1e3', ' 2 ', '0x10', 'NaN', 'Infinity', '99999999999999999999', 'abc', 'seed', 'pytorch', 'keras', 'zscore', 'log_return+zscore', 'none', 'gru-forecaster', 'a,b', '1,2,3,4', '1,,2', '0,0', '\u0000', '\ud800'];
 const DTYPES: unknown[] = ['F16', 'BF16', 'F64', 'I32', 'U8', 'BOOL', 'X', '', 'f32', 'toString', '__proto__', 5, null, ['F32']];
-const SPECIAL_FLOATS = [NaN, Infinity, -Infinity, 3.4028234663852886e38, -3.4028234663852886e38, 1e30, 1e-45, -0];
+export const SPECIAL_FLOATS = [NaN, Infinity, -Infinity, 3.4028234663852886e38, -3.4028234663852886e38, 1e30, 1e-45, -0];
 
 type Header = Record<string, any>;
 function tensorNames(h: Header): string[] {

@@ -1,7 +1,7 @@
 // Parity of the whole streaming path with the trained forecasters in ../shared/fixtures/models:
 // CSV in through the real CLI (child process, real pipes), NDJSON out, against *.expected.json.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,11 @@ import { repoRoot, trainedModels } from '../helpers/fixtures.js';
 const run = promisify(execFile);
 const cli = join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 const models = trainedModels();
+/** Each trained model, and its ONNX export where there is one: both must reproduce the expected forecasts. */
+const files = models.flatMap((m) => {
+  const onnx = m.modelPath.replace(/\.safetensors$/, '.onnx');
+  return [m, ...(existsSync(onnx) ? [{ ...m, name: `${m.name}.onnx`, modelPath: onnx }] : [])];
+});
 
 /** The normalised forecast a record implies, inverting the model's transform exactly. */
 function normalised(forecast: number[], actual: number[], transform: string, mean: number[], std: number[]): number[] {
@@ -19,7 +24,9 @@ function normalised(forecast: number[], actual: number[], transform: string, mea
 describe('gru-stream predict reproduces trained models', () => {
   it('finds trained models', () => expect(models.length).toBeGreaterThan(0));
 
-  it.each(models.map((m) => [m.name, m] as const))('%s: one record per CSV row, forecasts within 1e-4 normalised', async (_name, m) => {
+  it('finds an ONNX export among them', () => expect(files.some((f) => f.modelPath.endsWith('.onnx'))).toBe(true));
+
+  it.each(files.map((m) => [m.name, m] as const))('%s: one record per CSV row, forecasts within 1e-4 normalised', async (_name, m) => {
     const { stdout } = await run(process.execPath, [cli, 'predict', '--model', m.modelPath, '--input', m.csvPath, '--with-actual'], { maxBuffer: 1 << 28 });
     const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
     const rows = readFileSync(m.csvPath, 'utf8').trim().split('\n').length - 1;
