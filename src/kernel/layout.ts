@@ -30,10 +30,27 @@
  *   live state is never touched; backup slots where a pool thread copies its shard's states before
  *   stepping them, so a shard whose worker dies can be rolled back (see CONTROL below).
  *
- *   CONTROL (Int32Array over its own SharedArrayBuffer, one word per compute thread)
- *   [ backupSeq(thread 0) | backupSeq(thread 1) | ... ]
- *   A thread stores the task's sequence number here (Atomics.store) after its backup is complete and
- *   before it writes any live slot; whoever sees that number afterwards may restore from the backup.
+ *   CONTROL (Int32Array over its own SharedArrayBuffer, one 64-byte block per compute thread so two
+ *   threads' words never share a cache line)
+ *   ┌──────────────────────── thread 0 (16 words) ─────────────────────────┬── thread 1 ── ...
+ *   │ backupSeq │ jobSeq │ jobStart │ jobCount │ jobFault │ doneSeq │ ready │ (pad) │ ...
+ *   └──────────────────────────────────────────────────────────────────────┴────────────── ...
+ *   backupSeq: a thread stores the shard's sequence number here (Atomics.store) after its backup is
+ *     complete and before it writes any live slot; whoever sees that number afterwards may restore
+ *     from the backup.
+ *   jobSeq, jobStart, jobCount, jobFault: the dispatcher writes start, count and fault with plain
+ *     stores, then jobSeq with Atomics.store (+ notify). The resident worker loop waits on jobSeq;
+ *     its Atomics.load of the new seq orders the plain reads of start/count after the dispatcher's
+ *     writes (both sides are sequentially consistent on that word).
+ *   doneSeq: the worker stores the job's seq (+ notify) after its last write of outputs and states,
+ *     so the dispatcher's Atomics.load/wait that sees it also sees every result.
+ *   jobSeq = STOP_SEQ (never a job's seq) asks the loop to return. ready: 1 once the loop runs.
+ *   doneAt (Float64Array over its own SharedArrayBuffer, one per thread): the wall-clock time
+ *   (timeOrigin + now, ms) at which the thread finished its last job; the dispatcher splits rows by it.
+ *
+ *   JOB (three SharedArrayBuffers sized for maxBatch rows): slots Int32 [B], inputs Float32 [B][I],
+ *   out Float32 [B][horizon*O]. A job is the row range [jobStart, jobStart + jobCount) of these, the
+ *   same rows as in the caller's batch, so shards never overlap.
  *
  * Every region starts on a 16-float (64-byte) boundary so SIMD kernels can use aligned loads; padding
  * floats are zero and kernels may read (never rely on writing) them.
@@ -167,9 +184,50 @@ export function backupSlot(arena: ArenaLayout, thread: number): number {
   return scratchSlot(arena, thread) + arena.maxBatch;
 }
 
-/** The CONTROL words: backupSeq per compute thread. */
+/** The words of one thread's CONTROL block (see the map above). */
+export const Control = {
+  backupSeq: 0,
+  jobSeq: 1,
+  jobStart: 2,
+  jobCount: 3,
+  jobFault: 4,
+  doneSeq: 5,
+  ready: 6,
+} as const;
+
+/** jobSeq value that asks a resident loop to return (job seqs are positive). */
+export const STOP_SEQ = -1;
+
+/** Words per thread block: 16 * 4 bytes = one cache line. */
+export const CONTROL_BLOCK_WORDS = 16;
+
+/** Index of `word` of thread `thread` in the CONTROL array. */
+export function controlIndex(thread: number, word: number): number {
+  return thread * CONTROL_BLOCK_WORDS + word;
+}
+
+/** The CONTROL words, a block per compute thread. */
 export function controlWords(threads: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4 * Math.max(1, threads)));
+  return new Int32Array(new SharedArrayBuffer(4 * CONTROL_BLOCK_WORDS * Math.max(1, threads)));
+}
+
+/** The JOB buffers a dispatcher and its resident workers share: rows of one batch. */
+export interface JobBuffers {
+  slots: Int32Array;
+  inputs: Float32Array;
+  out: Float32Array;
+  /** Per thread: when its last job finished (timeOrigin + now, ms). */
+  doneAt: Float64Array;
+}
+
+export function jobBuffers(shape: GruShape, arena: ArenaLayout, horizon: number): JobBuffers {
+  const rows = Math.max(1, arena.maxBatch);
+  return {
+    slots: new Int32Array(new SharedArrayBuffer(4 * rows)),
+    inputs: sharedFloats(rows * shape.inputSize),
+    out: sharedFloats(rows * horizon * Math.max(1, shape.outputSize)),
+    doneAt: new Float64Array(new SharedArrayBuffer(8 * Math.max(1, arena.threads))),
+  };
 }
 
 /**

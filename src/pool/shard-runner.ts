@@ -1,12 +1,13 @@
 import { Piscina } from 'piscina';
 import { ErrorCodes, OptionError, WorkerError } from '../errors.js';
-import { type ArenaLayout, backupSlot, controlWords, copySlot } from '../kernel/layout.js';
+import { type ArenaLayout, Control, type JobBuffers, STOP_SEQ, backupSlot, controlIndex, controlWords, copySlot, jobBuffers } from '../kernel/layout.js';
 import type { PackedWeights } from '../kernel/pack-weights.js';
 import type { KernelPreference } from '../kernel/select.js';
 import { defaultKernelPreference } from '../kernel/select.js';
 import { packagePath } from '../util/package-root.js';
+import type { ResidentStart } from './resident-loop.js';
+import { RowSplitter, type Shard } from './row-split.js';
 import { ShardStepper } from './shard-stepper.js';
-import type { ShardTask } from './shard-task.js';
 
 export interface ShardRunnerOptions {
   weights: PackedWeights;
@@ -22,48 +23,71 @@ export interface ShardRunnerOptions {
   kernel?: KernelPreference;
   /** Attempts per shard before its rows are given up (a crashed worker is replaced by piscina). */
   attempts?: number;
-  /** Test-only: make the first worker task of the next batch exit half-way through. */
+  /** Test-only: make the first worker shard of the next batch exit half-way through. */
   injectFault?: () => boolean;
 }
 
-/** Shards below this many rows are not worth a message round trip to a worker. */
+/** Shards below this many rows are not worth waking a worker for. */
 const MIN_ROWS_PER_WORKER = 8;
 
 /**
- * Size of the main thread's shard relative to a worker's (see split()). 1.3 came out slightly ahead
- * of 1.0 and 1.5 for W2 at two threads, on a noisy shared machine: a judgement, not a fit.
+ * Starting guess of the main thread's speed relative to a worker's, until measurements replace it:
+ * a worker's share also pays for its wake-up, which the main thread skips.
  */
-const MAIN_SHARD_WEIGHT = 1.3;
+const MAIN_PRIOR = 1.3;
 
-/** One contiguous share of a batch: rows [start, start + count), stepped by compute thread `thread`. */
-interface Shard {
+/**
+ * How long the main thread, done with its own shard, waits synchronously for the workers' results
+ * (spinning, then Atomics.wait) before it gives up the thread and awaits them as a promise: a worker
+ * that died never answers, and only the event loop can tell us so (piscina's exit handling).
+ * Generous against the shard times it covers (a W2 shard is ~0.4 ms): a slow worker is the usual case.
+ */
+const SYNC_WAIT_MS = 20;
+
+/** Of which the first part is spent polling (a worker's shard usually ends within it). */
+const SPIN_MS = 0.2;
+
+/** One resident worker loop and what the dispatcher knows of it. */
+interface Lane {
   thread: number;
-  start: number;
-  count: number;
-  /** backupSeq of this shard's latest attempt (CONTROL word `thread` equals it once backed up). */
-  seq: number;
+  /** Settles when the loop's piscina task ends: undefined when stopped, the error when the worker died. */
+  ended: Promise<unknown>;
+  /** Set when `ended` settled: the loop is gone and must be restarted before the next job. */
+  gone: boolean;
+  /** When the current job was posted (timeOrigin + now, ms). */
+  postedAt: number;
 }
 
 /**
- *   batch rows ──split──► shard 0 ─► main thread (when mainThread)
- *                         shard 1 ─► piscina worker ┐  each shard: distinct series,
- *                         shard 2 ─► piscina worker ┘  states stepped in place in the arena
+ *   batch rows ──split by measured speed──► shard 0 ─► main thread (when mainThread)
+ *                                           shard 1 ─► resident loop on worker 1 ┐ each shard: distinct
+ *                                           shard 2 ─► resident loop on worker 2 ┘ series, stepped in place
  *
- * One batch runs at a time; the caller guarantees a series appears at most once per batch, so
- * no two threads ever touch one series' slot at once and per-series order is the batch order.
- * With a pool, every shard is transactional: the thread that steps it first backs its states up
- * (shard-stepper.ts, CONTROL in layout.ts). A shard whose worker dies is restored and redone, so a
- * redo neither loses nor doubles a step; a batch that still fails is restored whole.
+ * Workers are piscina threads, each running one long task: a resident loop (resident-loop.ts) that
+ * waits on its jobSeq word in CONTROL (layout.ts). Dispatching a shard is a few stores and an
+ * Atomics.notify; its rows travel in the shared JOB buffers; the result is a doneSeq store. No
+ * message crosses a MessagePort per batch. With a main-thread shard, the main thread waits for the
+ * workers synchronously (briefly) so a tick completes without an event-loop turn.
+ *
+ * One batch runs at a time; the caller guarantees a series appears at most once per batch, so no two
+ * threads ever touch one series' slot at once and per-series order is the batch order. Every shard
+ * is transactional: the thread that steps it first backs its states up (shard-stepper.ts). A shard
+ * whose worker dies is restored and redone on the worker piscina starts in its place, so a redo
+ * neither loses nor doubles a step; a batch that still fails is restored whole.
  */
 export class ShardRunner {
   private readonly options: ShardRunnerOptions;
   private readonly local: ShardStepper | null;
   private readonly pool: Piscina | null;
   private readonly control: Int32Array;
+  private readonly jobs: JobBuffers;
+  private readonly lanes: Lane[];
+  private readonly splitter: RowSplitter;
   private readonly attempts: number;
-  private readonly outputSize: number;
   private readonly inputSize: number;
+  private readonly rowOut: number;
   private seq = 0;
+  private closing = false;
   /** Worker failures seen (piscina replaces a worker that exits). */
   crashes = 0;
 
@@ -72,7 +96,8 @@ export class ShardRunner {
     const { weights, arena, arenaLayout, workers, mainThread, horizon } = options;
     const kernel = options.kernel ?? defaultKernelPreference();
     this.control = controlWords(arenaLayout.threads);
-    const init = { weights, arena, arenaLayout, control: this.control, horizon, kernel };
+    this.jobs = jobBuffers(weights.layout.shape, arenaLayout, horizon);
+    const init = { weights, arena, arenaLayout, control: this.control, jobs: this.jobs, horizon, kernel };
     this.local = workers === 0 || mainThread ? new ShardStepper(init) : null;
     this.pool = workers > 0
       ? new Piscina({
@@ -84,9 +109,13 @@ export class ShardRunner {
         idleTimeout: Number.POSITIVE_INFINITY,
       })
       : null;
+    // Compute thread 0 is the main thread when it steps a shard; workers take the following ones.
+    const first = this.local ? 1 : 0;
+    this.lanes = Array.from({ length: workers }, (_, i) => ({ thread: first + i, ended: Promise.resolve(), gone: true, postedAt: 0 }));
+    this.splitter = new RowSplitter(first + workers, (t) => (this.local && t === 0 ? MAIN_PRIOR : 1));
     this.attempts = options.attempts ?? 3;
-    this.outputSize = weights.layout.shape.outputSize;
     this.inputSize = weights.layout.shape.inputSize;
+    this.rowOut = horizon * weights.layout.shape.outputSize;
   }
 
   static async create(options: ShardRunnerOptions): Promise<ShardRunner> {
@@ -96,94 +125,184 @@ export class ShardRunner {
       throw new OptionError(`arena has scratch for ${options.arenaLayout.threads} threads, ${threads} needed`, { option: 'arenaLayout.threads' });
     }
     const runner = new ShardRunner(options);
-    if (runner.pool) {
-      // Start every worker now so the first batch does not pay for thread start-up and module loading.
-      const empty: ShardTask = { thread: 0, seq: 0, count: 0, slots: new Int32Array(0), inputs: new Float32Array(0) };
-      await Promise.all(Array.from({ length: options.workers }, () => runner.pool!.run(empty)));
-    }
+    // Start every loop now so the first batch does not pay for thread start-up and module loading.
+    await Promise.all(runner.lanes.map((lane) => runner.start(lane)));
     return runner;
+  }
+
+  /** (Re)start a lane's resident loop; resolves once it runs, rejects if its worker dies first. */
+  private async start(lane: Lane): Promise<void> {
+    const ready = controlIndex(lane.thread, Control.ready);
+    Atomics.store(this.control, ready, 0);
+    const begin: ResidentStart = { thread: lane.thread, seen: Atomics.load(this.control, controlIndex(lane.thread, Control.jobSeq)) };
+    lane.gone = false;
+    lane.ended = this.pool!.run(begin).then(
+      () => undefined,
+      (err: unknown) => err ?? new Error('worker failed'),
+    );
+    lane.ended.then((err) => {
+      lane.gone = true;
+      if (err !== undefined) this.crashes++;
+      // Wake any waitAsync still parked on this lane so it sees the loop has gone.
+      Atomics.notify(this.control, controlIndex(lane.thread, Control.doneSeq));
+      Atomics.notify(this.control, ready);
+    });
+    while (Atomics.load(this.control, ready) === 0) {
+      const w = Atomics.waitAsync(this.control, ready, 0);
+      if (w.async) await w.value;
+      if (lane.gone && Atomics.load(this.control, ready) === 0) throw new WorkerError(ErrorCodes.ERR_WORKER, `a worker failed to start: ${String(await lane.ended)}`);
+    }
   }
 
   /**
    * Step `count` distinct slots one step; out receives [count][horizon][outputSize].
-   * Returns undefined when the batch was stepped synchronously on this thread (no pool, or too small
-   * to share: an await would cost more than a one-series step), else a promise of the sharded step.
+   * Returns undefined when the batch completed synchronously (stepped on this thread, or sharded and
+   * every worker answered while this thread waited), else a promise of the sharded step.
    */
   run(count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): Promise<void> | undefined {
-    const threads = this.options.workers + (this.local ? 1 : 0);
+    const threads = this.lanes.length + (this.local ? 1 : 0);
     const shardCount = Math.max(1, Math.min(threads, Math.floor(count / MIN_ROWS_PER_WORKER)));
     // Step here, with no backup, since no worker can fail it.
-    if (this.local && (!this.pool || shardCount === 1)) {
+    if (this.local && (this.lanes.length === 0 || shardCount === 1)) {
       this.local.run(0, count, slots, inputs, out);
       return undefined;
     }
-    return this.runSharded(count, shardCount, slots, inputs, out);
+    const order = this.local ? [0, ...this.lanes.slice(0, shardCount - 1).map((l) => l.thread)] : this.lanes.slice(0, shardCount).map((l) => l.thread);
+    const shards = this.splitter.split(count, order);
+    const remote = this.local && shards[0].thread === 0 ? shards.slice(1) : shards;
+    this.stage(remote, slots, inputs);
+    // A lane whose worker died while idle is restarted by complete(), which posts its shard then.
+    for (const shard of remote) if (!this.lane(shard).gone) this.post(shard, this.options.injectFault?.() === true);
+    if (remote.length < shards.length) {
+      const mine = shards[0];
+      const { start, count: n } = mine;
+      mine.seq = this.nextSeq();
+      const I = this.inputSize;
+      const rowOut = this.rowOut;
+      const t0 = performance.now();
+      this.local!.run(0, n, slots.subarray(start, start + n), inputs.subarray(start * I, (start + n) * I), out.subarray(start * rowOut, (start + n) * rowOut), mine.seq);
+      this.splitter.record(0, n, performance.now() - t0);
+      if (remote.every((sh) => sh.seq !== 0) && this.waitSync(remote)) {
+        this.collect(remote, out);
+        return undefined;
+      }
+    }
+    return this.finish(shards, remote, slots, out);
   }
 
-  private async runSharded(count: number, shardCount: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): Promise<void> {
-    const { horizon } = this.options;
+  private lane(shard: Shard): Lane {
+    return this.lanes[shard.thread - (this.local ? 1 : 0)];
+  }
+
+  /** Copy the remote shards' rows into the JOB buffers (callers may pass those buffers themselves). */
+  private stage(remote: Shard[], slots: Int32Array, inputs: Float32Array): void {
+    const { jobs } = this;
     const I = this.inputSize;
-    const rowOut = horizon * this.outputSize;
-    const shards = this.split(count, shardCount);
-    // With a main-thread stepper, shard 0 stays here; the others go to workers (all of them if not).
-    const remote = this.local && shards.length > 1 ? shards.slice(1) : this.local ? [] : shards;
-    const jobs = remote.map((shard) => this.runRemote(shard, slots, inputs).then((result) => out.set(result.subarray(0, shard.count * rowOut), shard.start * rowOut)));
-    if (this.local && remote.length < shards.length) {
-      const [{ start, count: n }] = shards;
-      shards[0].seq = this.nextSeq();
-      this.local.run(0, n, slots.subarray(start, start + n), inputs.subarray(start * I, (start + n) * I), out.subarray(start * rowOut, (start + n) * rowOut), shards[0].seq);
+    for (const { start, count } of remote) {
+      if (slots !== jobs.slots) jobs.slots.set(slots.subarray(start, start + count), start);
+      if (inputs !== jobs.inputs) jobs.inputs.set(inputs.subarray(start * I, (start + count) * I), start * I);
     }
-    const results = await Promise.allSettled(jobs);
+  }
+
+  /** Hand a shard to its lane's resident loop (a new attempt, with a new seq). */
+  private post(shard: Shard, fault: boolean): void {
+    const { control } = this;
+    const t = shard.thread;
+    shard.seq = this.nextSeq();
+    control[controlIndex(t, Control.jobStart)] = shard.start;
+    control[controlIndex(t, Control.jobCount)] = shard.count;
+    control[controlIndex(t, Control.jobFault)] = fault ? 1 : 0;
+    this.lane(shard).postedAt = performance.timeOrigin + performance.now();
+    // The seq store publishes the plain stores above (see CONTROL in layout.ts).
+    Atomics.store(control, controlIndex(t, Control.jobSeq), shard.seq);
+    Atomics.notify(control, controlIndex(t, Control.jobSeq));
+  }
+
+  private isDone(shard: Shard): boolean {
+    return Atomics.load(this.control, controlIndex(shard.thread, Control.doneSeq)) === shard.seq;
+  }
+
+  /** Spin briefly, then Atomics.wait, until every remote shard is done or SYNC_WAIT_MS passes. */
+  private waitSync(remote: Shard[]): boolean {
+    const start = performance.now();
+    for (const shard of remote) {
+      const at = controlIndex(shard.thread, Control.doneSeq);
+      for (let i = 1; ; i++) {
+        const v = Atomics.load(this.control, at);
+        if (v === shard.seq) break;
+        if ((i & 31) !== 0) continue;
+        const waited = performance.now() - start;
+        if (waited >= SYNC_WAIT_MS) return false;
+        // Sleeping costs a wake-up (tens of µs here); worth it only once the wait looks long.
+        if (waited > SPIN_MS) Atomics.wait(this.control, at, v, Math.min(SYNC_WAIT_MS - waited, 1));
+      }
+    }
+    return true;
+  }
+
+  /** Copy remote results into out and learn each worker's speed. */
+  private collect(remote: Shard[], out: Float32Array): void {
+    const { jobs } = this;
+    const rowOut = this.rowOut;
+    for (const shard of remote) {
+      const { start, count } = shard;
+      if (out !== jobs.out) out.set(jobs.out.subarray(start * rowOut, (start + count) * rowOut), start * rowOut);
+      this.splitter.record(shard.thread, count, jobs.doneAt[shard.thread] - this.lane(shard).postedAt);
+    }
+  }
+
+  /** The asynchronous end of a batch: await every remote shard, redoing those whose worker died. */
+  private async finish(shards: Shard[], remote: Shard[], slots: Int32Array, out: Float32Array): Promise<void> {
+    const results = await Promise.allSettled(remote.map((shard) => this.complete(shard, slots)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       // All or nothing: the batch is reported failed, so no shard of it may stay advanced.
       for (const shard of shards) this.restore(shard, slots);
       throw failed.reason;
     }
+    this.collect(remote, out);
   }
 
-  /**
-   * Contiguous shards, one per thread. The main thread's shard is larger: a worker's share also pays
-   * for the task message, its wake-up from Atomics.wait and the reply, all of which the main thread
-   * skips (measured on W2: a worker steps the same rows about a third slower, end to end).
-   */
-  private split(count: number, shardCount: number): Shard[] {
-    const mainWeight = this.local && shardCount > 1 ? MAIN_SHARD_WEIGHT : 1;
-    const unit = count / (shardCount - 1 + mainWeight);
-    const shards: Shard[] = [];
-    let start = 0;
-    for (let s = 0; s < shardCount; s++) {
-      const end = s === shardCount - 1 ? count : Math.min(count, Math.round(start + unit * (s === 0 ? mainWeight : 1)));
-      shards.push({ thread: s, start, count: end - start, seq: 0 });
-      start = end;
+  /** Wait for one remote shard; if its worker dies, roll it back and redo it on the replacement. */
+  private async complete(shard: Shard, slots: Int32Array): Promise<void> {
+    const lane = this.lane(shard);
+    let lastError: unknown = null;
+    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      if (attempt > 1 || shard.seq === 0 || lane.gone) {
+        if (lane.gone) {
+          try {
+            await this.start(lane);
+          } catch (err) {
+            lastError = err;
+            continue;
+          }
+        }
+        if (shard.seq !== 0 && this.isDone(shard)) return;
+        this.post(shard, attempt === 1 && this.options.injectFault?.() === true);
+      }
+      if (await this.done(shard, lane)) return;
+      lastError = await lane.ended;
+      // The worker is gone and may have written part of the shard: put back what it backed up, then
+      // redo the whole shard. Nothing was emitted for these rows yet.
+      this.restore(shard, slots);
     }
-    return shards.filter((sh) => sh.count > 0);
+    throw new WorkerError(ErrorCodes.ERR_WORKER, `a worker failed ${this.attempts} times on a shard of ${shard.count} series: ${(lastError as Error)?.message ?? String(lastError)}`);
+  }
+
+  /** Resolves true once the shard's doneSeq appears, false if its loop ended first. */
+  private async done(shard: Shard, lane: Lane): Promise<boolean> {
+    const at = controlIndex(shard.thread, Control.doneSeq);
+    for (;;) {
+      if (this.isDone(shard)) return true;
+      if (lane.gone) return this.isDone(shard);
+      const w = Atomics.waitAsync(this.control, at, Atomics.load(this.control, at));
+      if (w.async) await w.value;
+    }
   }
 
   private nextSeq(): number {
-    this.seq = (this.seq % 0x7fffffff) + 1; // never 0, the "no backup" value
+    this.seq = (this.seq % 0x7fffffff) + 1; // never 0 ("none") nor negative (STOP_SEQ)
     return this.seq;
-  }
-
-  /** Run one shard on a worker, rolling it back and retrying if the worker dies. */
-  private async runRemote(shard: Shard, slots: Int32Array, inputs: Float32Array): Promise<Float32Array> {
-    const I = this.inputSize;
-    const base = { thread: shard.thread, count: shard.count, slots: slots.slice(shard.start, shard.start + shard.count), inputs: inputs.slice(shard.start * I, (shard.start + shard.count) * I) };
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      shard.seq = this.nextSeq();
-      const fault = attempt === 1 && this.options.injectFault?.() ? 'exit-mid-batch' : undefined;
-      try {
-        return (await this.pool!.run({ ...base, seq: shard.seq, ...(fault ? { fault } : {}) } satisfies ShardTask)) as Float32Array;
-      } catch (err) {
-        lastError = err;
-        this.crashes++;
-        // The worker is gone (or threw) and may have written part of the shard: put back what it
-        // backed up, then redo the whole shard. Nothing was emitted for these rows yet.
-        this.restore(shard, slots);
-      }
-    }
-    throw new WorkerError(ErrorCodes.ERR_WORKER, `a worker failed ${this.attempts} times on a shard of ${shard.count} series: ${(lastError as Error)?.message ?? String(lastError)}`);
   }
 
   /**
@@ -192,13 +311,21 @@ export class ShardRunner {
    * (The thread is dead or finished when this runs, so the backup cannot change underneath.)
    */
   private restore(shard: Shard, slots: Int32Array): void {
-    if (shard.seq === 0 || Atomics.load(this.control, shard.thread) !== shard.seq) return;
+    if (shard.seq === 0 || Atomics.load(this.control, controlIndex(shard.thread, Control.backupSeq)) !== shard.seq) return;
     const { arena, arenaLayout } = this.options;
     const base = backupSlot(arenaLayout, shard.thread);
     for (let b = 0; b < shard.count; b++) copySlot(arena, arenaLayout, base + b, slots[shard.start + b]);
   }
 
   async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const lane of this.lanes) {
+      const at = controlIndex(lane.thread, Control.jobSeq);
+      Atomics.store(this.control, at, STOP_SEQ);
+      Atomics.notify(this.control, at);
+    }
+    await Promise.all(this.lanes.map((lane) => lane.ended));
     await this.pool?.destroy();
   }
 }

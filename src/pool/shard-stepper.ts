@@ -1,5 +1,5 @@
 import type { ArenaLayout } from '../kernel/layout.js';
-import { backupSlot, copySlot, scratchSlot } from '../kernel/layout.js';
+import { Control, type JobBuffers, backupSlot, controlIndex, copySlot, scratchSlot } from '../kernel/layout.js';
 import type { GruKernel } from '../kernel/kernel.js';
 import type { PackedWeights } from '../kernel/pack-weights.js';
 import { type KernelPreference, createKernel } from '../kernel/select.js';
@@ -9,8 +9,10 @@ export interface StepperInit {
   weights: PackedWeights;
   arena: Float32Array;
   arenaLayout: ArenaLayout;
-  /** CONTROL words (layout.ts): backupSeq per compute thread. */
+  /** CONTROL words (layout.ts): a block per compute thread. */
   control: Int32Array;
+  /** JOB buffers (layout.ts) the dispatcher fills for pool workers. */
+  jobs: JobBuffers;
   horizon: number;
   kernel: KernelPreference;
 }
@@ -51,7 +53,7 @@ export class ShardStepper {
     const { arena, arenaLayout, control } = this.init;
     const base = backupSlot(arenaLayout, thread);
     for (let b = 0; b < count; b++) copySlot(arena, arenaLayout, slots[b], base + b);
-    Atomics.store(control, thread, seq);
+    Atomics.store(control, controlIndex(thread, Control.backupSeq), seq);
   }
 
   /**

@@ -1,0 +1,74 @@
+import { Control, STOP_SEQ, controlIndex } from '../kernel/layout.js';
+import type { ShardStepper, StepperInit } from './shard-stepper.js';
+
+/** The piscina task that starts a resident loop on compute thread `thread`. */
+export interface ResidentStart {
+  thread: number;
+  /** jobSeq already handled (or abandoned): the loop waits for a different one. */
+  seen: number;
+}
+
+/**
+ * How long an idle loop polls jobSeq before it sleeps in Atomics.wait. Waking a sleeping thread
+ * costs 50–90 µs on this KVM guest (the vCPU is parked); a back-to-back batch arrives well within
+ * this, and an idle pool stops burning a core after it.
+ */
+const SPIN_MS = 0.25;
+
+/** Wait until jobSeq differs from `seen`; returns the new value. */
+function nextJob(control: Int32Array, at: number, seen: number): number {
+  let seq = Atomics.load(control, at);
+  if (seq !== seen) return seq;
+  const until = performance.now() + SPIN_MS;
+  for (let i = 1; ; i++) {
+    seq = Atomics.load(control, at);
+    if (seq !== seen) return seq;
+    if ((i & 63) === 0 && performance.now() > until) break;
+  }
+  // 'not-equal' and 'ok' both mean: look again. No timeout: the dispatcher always notifies.
+  for (;;) {
+    Atomics.wait(control, at, seen);
+    seq = Atomics.load(control, at);
+    if (seq !== seen) return seq;
+  }
+}
+
+/**
+ * A pool worker's resident loop: wait on this thread's jobSeq (CONTROL, layout.ts), step rows
+ * [jobStart, jobStart + jobCount) of the JOB buffers transactionally, publish doneSeq, repeat, until
+ * jobSeq is STOP_SEQ. Runs inside one piscina task, so piscina still owns the thread: it replaces it
+ * if it dies and terminates it on destroy. Nothing crosses a MessagePort per batch.
+ */
+export function residentLoop(stepper: ShardStepper, init: StepperInit, start: ResidentStart): void {
+  const { control, jobs, horizon } = init;
+  const { thread } = start;
+  const I = init.weights.layout.shape.inputSize;
+  const rowOut = horizon * init.weights.layout.shape.outputSize;
+  const jobAt = controlIndex(thread, Control.jobSeq);
+  const doneAt = controlIndex(thread, Control.doneSeq);
+  Atomics.store(control, controlIndex(thread, Control.ready), 1);
+  Atomics.notify(control, controlIndex(thread, Control.ready));
+  let seen = start.seen;
+  for (;;) {
+    const seq = nextJob(control, jobAt, seen);
+    if (seq === STOP_SEQ) return;
+    seen = seq;
+    const first = control[controlIndex(thread, Control.jobStart)];
+    const count = control[controlIndex(thread, Control.jobCount)];
+    const slots = jobs.slots.subarray(first, first + count);
+    const inputs = jobs.inputs.subarray(first * I, (first + count) * I);
+    const out = jobs.out.subarray(first * rowOut, (first + count) * rowOut);
+    if (control[controlIndex(thread, Control.jobFault)] === 1) {
+      // Test-only fault injection: back the shard up as usual, advance half its rows, then die,
+      // leaving a half-written shard behind so the dispatcher's rollback is exercised for real.
+      stepper.backup(thread, count, slots, seq);
+      stepper.run(thread, Math.max(1, count >> 1), slots, inputs, out);
+      process.exit(70);
+    }
+    stepper.run(thread, count, slots, inputs, out, seq);
+    jobs.doneAt[thread] = performance.timeOrigin + performance.now();
+    // After every result is written: whoever loads this seq sees them (see CONTROL in layout.ts).
+    Atomics.store(control, doneAt, seq);
+    Atomics.notify(control, doneAt);
+  }
+}
