@@ -132,6 +132,7 @@ export class ShardRunner {
 
   /** (Re)start a lane's resident loop; resolves once it runs, rejects if its worker dies first. */
   private async start(lane: Lane): Promise<void> {
+    if (this.closing) throw new WorkerError(ErrorCodes.ERR_WORKER, 'the pool is closing');
     const ready = controlIndex(lane.thread, Control.ready);
     Atomics.store(this.control, ready, 0);
     const begin: ResidentStart = { thread: lane.thread, seen: Atomics.load(this.control, controlIndex(lane.thread, Control.jobSeq)) };
@@ -140,9 +141,11 @@ export class ShardRunner {
       () => undefined,
       (err: unknown) => err ?? new Error('worker failed'),
     );
-    lane.ended.then((err) => {
+    lane.ended.then(() => {
       lane.gone = true;
-      if (err !== undefined) this.crashes++;
+      // A loop returns only when told to stop; ending any other way (piscina rejects the task when its
+      // worker exits, but a worker killed at the wrong moment may settle it otherwise) is a crash.
+      if (!this.closing) this.crashes++;
       // Wake any waitAsync still parked on this lane so it sees the loop has gone.
       Atomics.notify(this.control, controlIndex(lane.thread, Control.doneSeq));
       Atomics.notify(this.control, ready);
@@ -281,7 +284,7 @@ export class ShardRunner {
         this.post(shard, attempt === 1 && this.options.injectFault?.() === true);
       }
       if (await this.done(shard, lane)) return;
-      lastError = await lane.ended;
+      lastError = (await lane.ended) ?? new Error('the worker ended its loop without finishing the shard');
       // The worker is gone and may have written part of the shard: put back what it backed up, then
       // redo the whole shard. Nothing was emitted for these rows yet.
       this.restore(shard, slots);
