@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "gru_kernel.h"
+#include "gru_train_addon.h"
 
 namespace {
 
@@ -247,5 +248,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "cpuSupported", supported);
   napi_create_function(env, "createKernel", NAPI_AUTO_LENGTH, createKernel, nullptr, &create);
   napi_set_named_property(env, exports, "createKernel", create);
+  gru_train_register(env, exports);
   return exports;
 }

@@ -38,6 +38,7 @@ export type { GradientsOptions, GradientsResult } from './train/gradients.js';
 export { fitSteps } from './train/fit-steps.js';
 export type { FitStepsOptions, FitStepsResult } from './train/fit-steps.js';
 export { GruBackprop } from './train/backprop.js';
+export type { GruBackpropOptions } from './train/backprop.js';
 export { Adam, ADAM_DEFAULTS } from './train/adam.js';
 export type { AdamOptions } from './train/adam.js';
 export { clipGradNorm } from './train/clip-grad-norm.js';

@@ -1,283 +1,81 @@
-import type { WeightLayout } from '../kernel/layout.js';
+import { OptionError } from '../errors.js';
+import { type KernelPreference, checkKernelPreference, defaultKernelPreference } from '../kernel/select.js';
+import { JsBackprop } from './js-backprop.js';
+import { createNativeBackprop } from './native-backprop.js';
 import type { ParamLayout } from './param-layout.js';
 import { ParamPacker } from './param-packer.js';
 
+export interface GruBackpropOptions {
+  /**
+   * 'auto' (default; GRU_STREAM_KERNEL=js|native overrides it): the AVX2/FMA backend when the
+   * native addon loaded, else the portable one. 'js' or 'native' insist (native throws when missing).
+   */
+  backend?: KernelPreference;
+}
+
+type Backend = Pick<JsBackprop, 'run'>;
+
 /**
- * Loss and exact gradient of a GRU stack + linear head over a batch of windows (backpropagation
- * through time), in portable TypeScript.
+ * Loss and exact gradient of a GRU stack + linear head over a batch of windows, by backpropagation
+ * through time: the engine behind gradients(), fitSteps() and training loops.
  *
  * Loss (fixtures README, "Training references"): mean over t >= burnIn, every row b and output o, of
  * (head(h_top[t][b])[o] - target[t][b][o])^2.
  *
- * The forward pass is the portable kernel's (src/kernel/js-kernel.ts) operation for operation: the
- * same packed weights (packed by the loader's own code), float64 sums in the same order, float32
- * hidden states and head outputs. So the loss is computed on exactly the forecasts inference gives.
- * The backward pass accumulates in float64 and rounds once into the float32 gradient.
+ * Every call packs the flat parameters (param-layout.ts) into the kernel's weight layout with the
+ * loader's own packing code, runs a backend on the packed weights, and maps the packed gradient back
+ * to the flat parameters (param-packer.ts). Backends: 'js' (js-backprop.ts, float64 sums, forward
+ * identical to the portable inference kernel) and 'native' (native/gru_train.cc, AVX2/FMA float32
+ * products with float64 gradient sums). Both pass the same PyTorch and finite-difference tests, and
+ * each gives bit-identical results for the same inputs on every run.
  *
- * Memory per (T, B): the float32 states of every layer at every step, and r, z, n (and, reset-after,
- * W_hn h + b_hn) in float64 — (T+1)·L·B·H + 4·T·L·B·H numbers. Nothing is allocated per call.
+ * Scratch for windows of `steps` time steps and up to `batch` rows is allocated once, here; a call
+ * allocates nothing.
  */
 export class GruBackprop {
   readonly layout: ParamLayout;
   readonly steps: number;
   readonly batch: number;
+  /** The backend that runs: 'js' or 'native'. */
+  readonly backend: 'js' | 'native';
   readonly #packer: ParamPacker;
-  readonly #w: WeightLayout;
-  /** [T+1][L][B][H]: slot 0 = h0, slot t+1 = after step t. */
-  readonly #hs: Float32Array;
-  /** [T][L][B][4H]: r | z | n | q (q = W_hn h + b_hn, reset-after only). */
-  readonly #acts: Float64Array;
-  /** [T][B][O] head outputs (float32, as inference writes them). */
-  readonly #ys: Float32Array;
-  /** Gradient w.r.t. the packed weights (same offsets as WeightLayout). */
+  readonly #impl: Backend;
   readonly #g: Float64Array;
-  readonly #gx: Float64Array;
-  readonly #gh: Float64Array;
-  /** [L][B][H]: d loss / d h_t arriving from step t+1. */
-  readonly #dhNext: Float64Array;
-  /** [B][H]: d loss / d (input of layer l) handed down to layer l-1 at the same step. */
-  readonly #dxDown: Float64Array;
-  readonly #dh: Float64Array;
-  readonly #dgx: Float64Array;
-  readonly #dgh: Float64Array;
-  readonly #drh: Float64Array;
 
-  /** Scratch for windows of `steps` time steps and up to `batch` rows. */
-  constructor(layout: ParamLayout, steps: number, batch: number) {
-    const { hiddenSize: H, numLayers: L, outputSize: O } = layout.shape;
-    if (O === 0) throw new RangeError('GruBackprop needs a model with a head (the loss is on head outputs)');
+  constructor(layout: ParamLayout, steps: number, batch: number, options: GruBackpropOptions = {}) {
+    if (layout.shape.outputSize === 0) throw new OptionError('GruBackprop needs a model with a head (the loss is on its forecasts)', { option: 'layout' });
+    if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(batch) || batch < 1) {
+      throw new OptionError(`GruBackprop needs whole steps >= 1 and batch >= 1, got ${steps} and ${batch}`, { option: 'steps' });
+    }
+    const preference = options.backend === undefined ? defaultKernelPreference() : checkKernelPreference(options.backend, 'options.backend');
     this.layout = layout;
     this.steps = steps;
     this.batch = batch;
     this.#packer = new ParamPacker(layout);
-    this.#w = this.#packer.weights;
-    this.#hs = new Float32Array((steps + 1) * L * batch * H);
-    this.#acts = new Float64Array(steps * L * batch * 4 * H);
-    this.#ys = new Float32Array(steps * batch * O);
-    this.#g = new Float64Array(this.#w.totalFloats);
-    this.#gx = new Float64Array(3 * H);
-    this.#gh = new Float64Array(3 * H);
-    this.#dhNext = new Float64Array(L * batch * H);
-    this.#dxDown = new Float64Array(batch * H);
-    this.#dh = new Float64Array(H);
-    this.#dgx = new Float64Array(3 * H);
-    this.#dgh = new Float64Array(3 * H);
-    this.#drh = new Float64Array(H);
+    this.#g = new Float64Array(this.#packer.weights.totalFloats);
+    const native = preference === 'js' ? null : createNativeBackprop(this.#packer.weights, steps, batch);
+    if (!native && preference === 'native') throw new OptionError('the native training backend is not available (see availableKernels())', { option: 'backend' });
+    this.#impl = native ?? new JsBackprop(this.#packer.weights, steps, batch);
+    this.backend = native ? 'native' : 'js';
   }
 
   /**
    * Loss of `params` on the batch, and its gradient written into `grad` (flat, layout order).
-   * input [T][rows][I], target [T][rows][O], h0 [L][rows][H] or null (zeros), all row-major;
-   * rows <= batch. Returns the loss (float64).
+   * input [T][rows][I], target [T][rows][O], h0 [L][rows][H] or null (zeros), all row-major
+   * Float32Arrays; 1 <= rows <= batch; 0 <= burnIn < T. Returns the loss (float64).
    */
   lossAndGradient(params: Float32Array, input: Float32Array, target: Float32Array, h0: Float32Array | null, burnIn: number, grad: Float32Array, rows = this.batch): number {
+    // Per batch, not per sample: cheap, and a short array must not become a silently wrong gradient.
+    const { inputSize: I, outputSize: O, hiddenSize: H, numLayers: L } = this.layout.shape;
+    const T = this.steps;
+    if (!Number.isInteger(rows) || rows < 1 || rows > this.batch) throw new OptionError(`rows must be an integer in [1, ${this.batch}], got ${rows}`, { option: 'rows' });
+    if (!Number.isInteger(burnIn) || burnIn < 0 || burnIn >= T) throw new OptionError(`burnIn must be an integer in [0, ${T - 1}], got ${burnIn}`, { option: 'burnIn' });
+    if (params.length !== this.layout.totalFloats || grad.length !== this.layout.totalFloats || input.length < T * rows * I || target.length < T * rows * O || (h0 !== null && h0.length < L * rows * H)) {
+      throw new OptionError('lossAndGradient: params/grad must have layout.totalFloats floats, input T*rows*I, target T*rows*O, h0 L*rows*H', { option: 'lossAndGradient' });
+    }
     const w = this.#packer.pack(params);
-    const loss = this.#forward(w, input, target, h0, burnIn, rows);
-    this.#backward(w, input, target, burnIn, rows);
+    const loss = this.#impl.run(w, input, target, h0, burnIn, rows, this.#g);
     this.#packer.unpackGradient(this.#g, grad);
     return loss;
-  }
-
-  #forward(w: Float32Array, input: Float32Array, target: Float32Array, h0: Float32Array | null, burnIn: number, B: number): number {
-    const { inputSize: I, hiddenSize: H, numLayers: L, outputSize: O, resetAfter } = this.layout.shape;
-    const T = this.steps;
-    const S = this.#w.gateStride;
-    const hs = this.#hs;
-    const acts = this.#acts;
-    const ys = this.#ys;
-    const gx = this.#gx;
-    const gh = this.#gh;
-    const LBH = L * B * H;
-    if (h0) hs.set(h0.subarray(0, LBH), 0);
-    else hs.fill(0, 0, LBH);
-    const head = this.#w.head!;
-    let sum = 0;
-    for (let t = 0; t < T; t++) {
-      for (let l = 0; l < L; l++) {
-        const at = this.#w.layers[l];
-        const inSize = at.inSize;
-        for (let b = 0; b < B; b++) {
-          const xSrc = l === 0 ? input : hs;
-          const xAt = l === 0 ? (t * B + b) * I : (t + 1) * LBH + ((l - 1) * B + b) * H;
-          const hAt = t * LBH + (l * B + b) * H;
-          const outAt = hAt + LBH;
-          const aAt = ((t * L + l) * B + b) * 4 * H;
-          for (let j = 0; j < 3 * H; j++) {
-            gx[j] = w[at.bx + j];
-            gh[j] = 0;
-          }
-          for (let k = 0; k < inSize; k++) {
-            const v = xSrc[xAt + k];
-            const base = at.wx + k * S;
-            for (let j = 0; j < 3 * H; j++) gx[j] += v * w[base + j];
-          }
-          if (resetAfter) {
-            for (let k = 0; k < H; k++) {
-              const v = hs[hAt + k];
-              const base = at.wh + k * S;
-              for (let j = 0; j < 3 * H; j++) gh[j] += v * w[base + j];
-            }
-            for (let j = 0; j < H; j++) {
-              const r = 1 / (1 + Math.exp(-(gx[j] + gh[j])));
-              const z = 1 / (1 + Math.exp(-(gx[H + j] + gh[H + j])));
-              const q = gh[2 * H + j] + w[at.bhn + j];
-              const n = Math.tanh(gx[2 * H + j] + r * q);
-              const h = hs[hAt + j];
-              hs[outAt + j] = n + z * (h - n);
-              acts[aAt + j] = r;
-              acts[aAt + H + j] = z;
-              acts[aAt + 2 * H + j] = n;
-              acts[aAt + 3 * H + j] = q;
-            }
-          } else {
-            for (let k = 0; k < H; k++) {
-              const v = hs[hAt + k];
-              const base = at.wh + k * S;
-              for (let j = 0; j < 2 * H; j++) gh[j] += v * w[base + j];
-            }
-            for (let j = 0; j < H; j++) {
-              acts[aAt + j] = 1 / (1 + Math.exp(-(gx[j] + gh[j])));
-              acts[aAt + H + j] = 1 / (1 + Math.exp(-(gx[H + j] + gh[H + j])));
-            }
-            for (let k = 0; k < H; k++) {
-              const v = acts[aAt + k] * hs[hAt + k];
-              const base = at.wh + k * S + 2 * H;
-              for (let j = 0; j < H; j++) gh[2 * H + j] += v * w[base + j];
-            }
-            for (let j = 0; j < H; j++) {
-              const n = Math.tanh(gx[2 * H + j] + gh[2 * H + j]);
-              const h = hs[hAt + j];
-              hs[outAt + j] = n + acts[aAt + H + j] * (h - n);
-              acts[aAt + 2 * H + j] = n;
-            }
-          }
-        }
-      }
-      const topAt = (t + 1) * LBH + (L - 1) * B * H;
-      for (let b = 0; b < B; b++) {
-        for (let o = 0; o < O; o++) {
-          let acc = w[head.b + o];
-          const row = head.w + o * H;
-          for (let k = 0; k < H; k++) acc += hs[topAt + b * H + k] * w[row + k];
-          const yAt = (t * B + b) * O + o;
-          ys[yAt] = acc;
-          if (t >= burnIn) {
-            const e = ys[yAt] - target[yAt];
-            sum += e * e;
-          }
-        }
-      }
-    }
-    return sum / ((T - burnIn) * B * O);
-  }
-
-  #backward(w: Float32Array, input: Float32Array, target: Float32Array, burnIn: number, B: number): void {
-    const { inputSize: I, hiddenSize: H, numLayers: L, outputSize: O, resetAfter } = this.layout.shape;
-    const T = this.steps;
-    const S = this.#w.gateStride;
-    const hs = this.#hs;
-    const acts = this.#acts;
-    const ys = this.#ys;
-    const g = this.#g;
-    const dhNext = this.#dhNext;
-    const dxDown = this.#dxDown;
-    const dh = this.#dh;
-    const dgx = this.#dgx;
-    const dgh = this.#dgh;
-    const drh = this.#drh;
-    const LBH = L * B * H;
-    const head = this.#w.head!;
-    const scale = 2 / ((T - burnIn) * B * O);
-    g.fill(0);
-    dhNext.fill(0, 0, LBH);
-    for (let t = T - 1; t >= 0; t--) {
-      for (let l = L - 1; l >= 0; l--) {
-        const at = this.#w.layers[l];
-        const inSize = at.inSize;
-        for (let b = 0; b < B; b++) {
-          const hAt = t * LBH + (l * B + b) * H;
-          const aAt = ((t * L + l) * B + b) * 4 * H;
-          const dnAt = (l * B + b) * H;
-          // d loss / d h_t of this layer: from step t+1, plus the head (top layer) or the layer above.
-          for (let k = 0; k < H; k++) dh[k] = dhNext[dnAt + k];
-          if (l === L - 1) {
-            if (t >= burnIn) {
-              const topAt = hAt + LBH;
-              for (let o = 0; o < O; o++) {
-                const yAt = (t * B + b) * O + o;
-                const dy = scale * (ys[yAt] - target[yAt]);
-                g[head.b + o] += dy;
-                const row = head.w + o * H;
-                for (let k = 0; k < H; k++) {
-                  g[row + k] += dy * hs[topAt + k];
-                  dh[k] += dy * w[row + k];
-                }
-              }
-            }
-          } else {
-            for (let k = 0; k < H; k++) dh[k] += dxDown[b * H + k];
-          }
-          // Gate gradients: h' = n + z (h - n).
-          for (let j = 0; j < H; j++) {
-            const r = acts[aAt + j];
-            const z = acts[aAt + H + j];
-            const n = acts[aAt + 2 * H + j];
-            const h = hs[hAt + j];
-            const dan = dh[j] * (1 - z) * (1 - n * n);
-            dgx[H + j] = dh[j] * (h - n) * z * (1 - z);
-            dgx[2 * H + j] = dan;
-            if (resetAfter) {
-              const q = acts[aAt + 3 * H + j];
-              dgx[j] = dan * q * r * (1 - r);
-              dgh[2 * H + j] = dan * r;
-            }
-          }
-          if (!resetAfter) {
-            // n = tanh(gx_n + W_hn (r * h)): the reset gate's gradient goes through the product.
-            for (let k = 0; k < H; k++) {
-              let acc = 0;
-              const base = at.wh + k * S + 2 * H;
-              for (let j = 0; j < H; j++) acc += w[base + j] * dgx[2 * H + j];
-              drh[k] = acc;
-              const r = acts[aAt + k];
-              dgx[k] = acc * hs[hAt + k] * r * (1 - r);
-            }
-            for (let k = 0; k < H; k++) {
-              const v = acts[aAt + k] * hs[hAt + k];
-              const base = at.wh + k * S + 2 * H;
-              for (let j = 0; j < H; j++) g[base + j] += v * dgx[2 * H + j];
-            }
-          }
-          for (let j = 0; j < 2 * H; j++) dgh[j] = dgx[j];
-          const hCols = resetAfter ? 3 * H : 2 * H;
-          for (let j = 0; j < 3 * H; j++) g[at.bx + j] += dgx[j];
-          if (resetAfter) for (let j = 0; j < H; j++) g[at.bhn + j] += dgh[2 * H + j];
-          // Weight gradients and the state gradient handed to step t-1.
-          for (let k = 0; k < H; k++) {
-            const v = hs[hAt + k];
-            const base = at.wh + k * S;
-            let acc = dh[k] * acts[aAt + H + k];
-            if (!resetAfter) acc += drh[k] * acts[aAt + k];
-            for (let j = 0; j < hCols; j++) {
-              g[base + j] += v * dgh[j];
-              acc += w[base + j] * dgh[j];
-            }
-            dhNext[dnAt + k] = acc;
-          }
-          const xSrc = l === 0 ? input : hs;
-          const xAt = l === 0 ? (t * B + b) * I : (t + 1) * LBH + ((l - 1) * B + b) * H;
-          for (let k = 0; k < inSize; k++) {
-            const v = xSrc[xAt + k];
-            const base = at.wx + k * S;
-            let acc = 0;
-            for (let j = 0; j < 3 * H; j++) {
-              g[base + j] += v * dgx[j];
-              acc += w[base + j] * dgx[j];
-            }
-            if (l > 0) dxDown[b * H + k] = acc;
-          }
-        }
-      }
-    }
   }
 }

@@ -63,7 +63,7 @@ export function fitSteps(model: GruModel, input: number[][][], target: number[][
   const batch = flatBatch(model, input, target, options.h0, options.burnIn);
   const layout = paramLayoutOf(model);
   const params = flatParams(model, layout);
-  const engine = new GruBackprop(layout, batch.steps, batch.rows);
+  const engine = new GruBackprop(layout, batch.steps, batch.rows, { backend: model.kernelPreference });
   const optimiser = new Adam(layout.totalFloats, adam);
   const grad = new Float32Array(layout.totalFloats);
   const losses: number[] = [];

@@ -25,7 +25,7 @@ export interface GradientsResult {
 export function gradients(model: GruModel, input: number[][][], target: number[][][], options: GradientsOptions = {}): GradientsResult {
   const batch = flatBatch(model, input, target, options.h0, options.burnIn);
   const layout = paramLayoutOf(model);
-  const engine = new GruBackprop(layout, batch.steps, batch.rows);
+  const engine = new GruBackprop(layout, batch.steps, batch.rows, { backend: model.kernelPreference });
   const grad = new Float32Array(layout.totalFloats);
   const loss = engine.lossAndGradient(flatParams(model, layout), batch.input, batch.target, batch.h0, batch.burnIn, grad);
   const grads: Record<string, Float32Array> = {};

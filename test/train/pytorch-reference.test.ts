@@ -2,6 +2,7 @@
 // fixtures/grad, made by fixtures/gen_grad.py (see test/fixtures/README.md). Cases are found by
 // listing the directory, so GRU_STREAM_FIXTURES can point at unseen ones of the same format.
 import { describe, expect, it } from 'vitest';
+import { availableKernels } from '../../src/kernel/select.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { fitSteps } from '../../src/train/fit-steps.js';
 import { gradients } from '../../src/train/gradients.js';
@@ -17,13 +18,13 @@ function excess(a: ArrayLike<number>, ref: ArrayLike<number>, abs: number, rel: 
   return worst;
 }
 
-describe('training against PyTorch', () => {
+describe.each(availableKernels())('training against PyTorch, %s backend', (kernel) => {
   it('finds the reference cases', () => {
     expect(cases.length).toBeGreaterThanOrEqual(3);
   });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s: loss and every gradient within 1e-6 + 1e-4·|ref|', async (_name, c) => {
-    const model = await loadModel(c.modelPath);
+    const model = await loadModel(c.modelPath, { kernel });
     const { loss, grads } = gradients(model, c.input, c.target, { burnIn: c.config.burn_in, h0: c.h0 });
     expect(excess([loss], [c.loss], 1e-6, 1e-4)).toBeLessThanOrEqual(0);
     expect(Object.keys(grads).sort()).toEqual(Object.keys(c.grad).sort());
@@ -37,7 +38,7 @@ describe('training against PyTorch', () => {
   });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s: Adam steps after clip_grad_norm_ give the same losses and parameters', async (_name, c) => {
-    const model = await loadModel(c.modelPath);
+    const model = await loadModel(c.modelPath, { kernel });
     const a = c.adam;
     const before = model.stateDict();
     const { losses, model: after } = fitSteps(model, c.input, c.target, {
