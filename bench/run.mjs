@@ -6,11 +6,12 @@
  *   2. sweep H × series on random weights (ONNX written by bench/lib/onnx-gru.mjs), 1 thread
  *   3. live series 1k → 1M at H=16: RSS per series, latency of a 1,024-series subset
  *   4. end to end: `gru-stream predict` through real pipes vs the kernel's own W2 rate
+ *   5. training time: the sunspot_gru recipe (bench/lib/train-sunspot.mjs), native and portable backends
  *
  * Every measurement runs in its own process. Raw JSON lines go to bench/out/run-<stamp>.jsonl and
  * the tables to bench/out/run-<stamp>.md (also printed).
  *
- *   node bench/run.mjs [--quick] [--only workloads,sweep,live,e2e] [--budget-s S]
+ *   node bench/run.mjs [--quick] [--only workloads,sweep,live,e2e,train] [--budget-s S]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -24,15 +25,15 @@ import { measurePredict } from './lib/e2e-predict.mjs';
 import { ensureOrt } from './lib/ensure-ort.mjs';
 import { writeModelFile } from './lib/model-file.mjs';
 import { gruOnnxModel } from './lib/onnx-gru.mjs';
-import { e2eTable, liveTable, sweepTable, workloadTable } from './lib/report.mjs';
+import { e2eTable, liveTable, sweepTable, trainTable, workloadTable } from './lib/report.mjs';
 import { writeSweep } from './lib/synthetic.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const USAGE = `Usage: npm run bench [-- --quick] [-- --only workloads,sweep,live,e2e] [-- --budget-s S] [-- --workloads FILE]
+const USAGE = `Usage: npm run bench [-- --quick] [-- --only workloads,sweep,live,e2e,train] [-- --budget-s S] [-- --workloads FILE]
 
 gru-stream against onnxruntime-node in the same run: W1-W3 at 1 and 2 threads, an H x series
-sweep, live-series scaling and predict end to end. Results: bench/out/run-<time>.{jsonl,md}.`;
+sweep, live-series scaling, predict end to end and training time. Results: bench/out/run-<time>.{jsonl,md}.`;
 let values;
 try {
   ({ values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, 'budget-s': { type: 'string' }, workloads: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
@@ -45,7 +46,7 @@ if (values.help) {
   process.exit(0);
 }
 const quick = values.quick ?? false;
-const only = new Set((values.only ?? 'workloads,sweep,live,e2e').split(','));
+const only = new Set((values.only ?? 'workloads,sweep,live,e2e,train').split(','));
 const budget = Number(values['budget-s'] ?? (quick ? 1 : 5));
 const sweepBudget = quick ? 0.5 : 2;
 /** A sweep point whose warm-up plus one tick is estimated above this is skipped (plain JS at H=512 × 65,536 series would take minutes). */
@@ -76,7 +77,8 @@ const machine = {
 record('machine', machine);
 log(`machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), ${machine.mem_gib} GiB, Node ${machine.node}; kernels available: ${machine.kernels.join(', ')}`);
 
-const ort = ensureOrt(join(here, 'peers'));
+// Only the workload and sweep sections compare with ORT: `--only train` (or live, e2e) needs no install.
+const ort = only.has('workloads') || only.has('sweep') ? ensureOrt(join(here, 'peers')) : { ok: false, reason: 'not needed by the selected sections' };
 record('ort', ort);
 log(ort.ok ? `onnxruntime-node ${ort.version}` : `onnxruntime-node unavailable: ${ort.reason}`);
 
@@ -221,6 +223,29 @@ if (only.has('e2e')) {
   }
   md.push('## End to end: `gru-stream predict --format ndjson` through pipes, W2 (1,024 interleaved series)', '', e2eTable(runs, kernelW2), '');
   md.push('The model is W2 saved as a safetensors state_dict (bench/out/W2.safetensors); every forecast is checked against W2.ref.f32. Warm-up ticks are answered before the clock starts; the rate is timed samples / seconds from the first timed write to the last forecast line.', '');
+}
+
+// ── 5. training time ─────────────────────────────────────────────────────────────────────
+if (only.has('train')) {
+  // The portable backend takes minutes for 80 epochs: it runs a few and its rate is extrapolated (labelled).
+  const plans = [
+    ...(machine.kernels.includes('native') ? [{ backprop: 'native', epochs: quick ? 8 : 80 }] : []),
+    { backprop: 'js', epochs: quick ? 1 : 4 },
+  ];
+  const rows = [];
+  for (const plan of plans) {
+    log(`training time, ${plan.backprop} backend, ${plan.epochs} epochs…`);
+    const r = await runNode([join(here, 'lib', 'train-sunspot.mjs'), '--backprop', plan.backprop, '--epochs', String(plan.epochs)]);
+    if (r.lines[0]) {
+      record('train', r.lines[0]);
+      rows.push(r.lines[0]);
+    } else {
+      failed = true;
+      log(`train-sunspot ${plan.backprop} failed: ${r.stderr.slice(0, 400)}`);
+    }
+  }
+  md.push('## Training time: the sunspot_gru recipe (H 32, window 128, stride 2, batch 32, Adam + clip 1.0, validation every epoch), 1 thread', '', trainTable(rows), '');
+  md.push('PyTorch 1.13 (1 thread) took 74.45 s for the 80 epochs: quoted from the fixtures README (another run, another time), not measured here. Rows with fewer epochs are extrapolated linearly to 80 (marked ~). CPU s = user + system time of the process; on a shared machine wall time includes waiting for a core.', '');
 }
 
 const mdFile = join(outDir, `run-${stamp}.md`);

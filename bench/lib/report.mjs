@@ -62,3 +62,25 @@ export function e2eTable(runs, kernelW2) {
   const rows = runs.map((r) => [r.workers, r.error ? `failed: ${r.error}` : n(r.samples_per_s), n(r.samples), r.max_abs_diff?.toExponential?.(2) ?? '—', n(kernelW2), `**${ratio(r.samples_per_s, kernelW2)}**`]);
   return table(['predict --workers', 'samples/s (NDJSON in → NDJSON out)', 'timed samples', 'max abs(forecast − ref)', 'kernel W2 steps/s (bench, 1 thread)', 'e2e / kernel'], rows);
 }
+
+/** PyTorch 1.13, one thread, 80 epochs of the sunspot_gru recipe: fixtures README, another run. */
+export const PYTORCH_TRAIN_SECONDS = 74.45;
+
+export function trainTable(runs) {
+  const rows = runs.map((r) => {
+    const scale = 80 / r.epochs;
+    const est = (s) => (r.epochs === 80 ? s.toFixed(1) : `~${(s * scale).toFixed(1)}`);
+    return [
+      r.backprop,
+      r.epochs,
+      r.seconds.toFixed(1),
+      r.cpu_seconds.toFixed(1),
+      est(r.seconds),
+      est(r.cpu_seconds),
+      `**${(PYTORCH_TRAIN_SECONDS / (r.seconds * scale)).toFixed(2)}×** wall, ${(PYTORCH_TRAIN_SECONDS / (r.cpu_seconds * scale)).toFixed(2)}× CPU`,
+      r.best_epoch,
+      r.best_validation_mse.toFixed(4),
+    ];
+  });
+  return table(['backend', 'epochs run', 'wall s', 'CPU s', '80 epochs wall s', '80 epochs CPU s', 'PyTorch 74.45 s (quoted) / ours', 'best epoch', 'best validation MSE'], rows);
+}
