@@ -180,6 +180,8 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
   const size_t S = s->S, Sp = s->Sp, Hp = s->Hp, R = rows;
   const bool after = s->resetAfter;
   const int hv = vecsOf(H);
+  // Gate columns (the addon accepts only r | z | n adjacent from 0: the r and z products share one pass).
+  const size_t gr = s->gateR, gz = s->gateZ, gn = s->gateN, hrs = s->headRowStride;
   // Region accessors for this call's row count (rows of one step are contiguous, steps follow).
   auto HS = [&](int l, int t) { return s->hs + (static_cast<size_t>(l) * (T + 1) + t) * R * Hp; };
   auto G = [&](float* base, int l, int t) { return base + (static_cast<size_t>(l) * T + t) * R * Hp; };
@@ -221,19 +223,19 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
         memset(s->gh + b * Sp, 0, Sp * sizeof(float));
       }
       gemmNN(s->gx, Sp, X, ldx, w + at.wx, S, rows, at.inSize, static_cast<int>(S / 8));
-      gemmNN(s->gh, Sp, hp, Hp, w + at.wh, S, rows, H, after ? static_cast<int>(S / 8) : vecsOf(2 * H));
+      gemmNN(s->gh, Sp, hp, Hp, w + at.wh, S, rows, H, after ? static_cast<int>(S / 8) : vecsOf(gn));
       for (size_t b = 0; b < R; b++) {
         const float *gx = s->gx + b * Sp, *gh = s->gh + b * Sp;
         for (int j = 0; j < H; j += 8) {
           const Lanes m(H - j);
           const size_t e = b * Hp + j;
-          const __m256 rv = v_sigmoid(_mm256_add_ps(m.load(gx + j), m.load(gh + j)));
-          const __m256 zv = v_sigmoid(_mm256_add_ps(m.load(gx + H + j), m.load(gh + H + j)));
+          const __m256 rv = v_sigmoid(_mm256_add_ps(m.load(gx + gr + j), m.load(gh + gr + j)));
+          const __m256 zv = v_sigmoid(_mm256_add_ps(m.load(gx + gz + j), m.load(gh + gz + j)));
           m.store(r + e, rv);
           m.store(z + e, zv);
           if (after) {
-            const __m256 qv = _mm256_add_ps(m.load(gh + 2 * H + j), m.load(w + at.bhn + j));
-            const __m256 nv = v_tanh(_mm256_fmadd_ps(rv, qv, m.load(gx + 2 * H + j)));
+            const __m256 qv = _mm256_add_ps(m.load(gh + gn + j), m.load(w + at.bhn + j));
+            const __m256 nv = v_tanh(_mm256_fmadd_ps(rv, qv, m.load(gx + gn + j)));
             m.store(q + e, qv);
             m.store(n + e, nv);
             m.store(ho + e, _mm256_fmadd_ps(zv, _mm256_sub_ps(m.load(hp + e), nv), nv));
@@ -244,14 +246,14 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
       }
       if (!after) {
         // n = tanh(gx_n + W_hn (r * h)): the state product waits for r.
-        for (size_t b = 0; b < R; b++) memset(s->gh + b * Sp + 2 * H, 0, Hp * sizeof(float));
-        gemmNN(s->gh + 2 * H, Sp, q, Hp, w + at.wh + 2 * H, S, rows, H, hv);
+        for (size_t b = 0; b < R; b++) memset(s->gh + b * Sp + gn, 0, Hp * sizeof(float));
+        gemmNN(s->gh + gn, Sp, q, Hp, w + at.wh + gn, S, rows, H, hv);
         for (size_t b = 0; b < R; b++) {
           const float *gx = s->gx + b * Sp, *gh = s->gh + b * Sp;
           for (int j = 0; j < H; j += 8) {
             const Lanes m(H - j);
             const size_t e = b * Hp + j;
-            const __m256 nv = v_tanh(_mm256_add_ps(m.load(gx + 2 * H + j), m.load(gh + 2 * H + j)));
+            const __m256 nv = v_tanh(_mm256_add_ps(m.load(gx + gn + j), m.load(gh + gn + j)));
             m.store(n + e, nv);
             m.store(ho + e, _mm256_fmadd_ps(m.load(z + e), _mm256_sub_ps(m.load(hp + e), nv), nv));
           }
@@ -262,7 +264,7 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
     for (size_t b = 0; b < R; b++) {
       for (int o = 0; o < O; o++) {
         float acc = hb[o];
-        for (int k = 0; k < H; k++) acc += top[b * Hp + k] * hw[o * H + k];
+        for (int k = 0; k < H; k++) acc += top[b * Hp + k] * hw[o * hrs + k];
         const size_t i = (t * R + b) * O + o;
         s->y[i] = acc;
         if (t >= burnIn) {
@@ -290,7 +292,7 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
         for (size_t b = 0; b < R; b++)
           for (int k = 0; k < H; k++) {
             float acc = 0;
-            for (int o = 0; o < O; o++) acc += s->dy[(t * R + b) * O + o] * hw[o * H + k];
+            for (int o = 0; o < O; o++) acc += s->dy[(t * R + b) * O + o] * hw[o * hrs + k];
             s->dh[b * Hp + k] = acc;
           }
       } else {
@@ -306,23 +308,23 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
           const __m256 omz = _mm256_sub_ps(one, zv);
           const __m256 dan = _mm256_mul_ps(_mm256_mul_ps(dh, omz), _mm256_fnmadd_ps(nv, nv, one));
           const __m256 daz = _mm256_mul_ps(_mm256_mul_ps(dh, _mm256_sub_ps(m.load(hp + e), nv)), _mm256_mul_ps(zv, omz));
-          m.store(gx + H + j, daz);
-          m.store(gh + H + j, daz);
-          m.store(gx + 2 * H + j, dan);
+          m.store(gx + gz + j, daz);
+          m.store(gh + gz + j, daz);
+          m.store(gx + gn + j, dan);
           m.store(dhNext + e, _mm256_mul_ps(dh, zv));
           if (after) {
             const __m256 qv = m.load(q + e);
             const __m256 dar = _mm256_mul_ps(_mm256_mul_ps(dan, qv), _mm256_mul_ps(rv, _mm256_sub_ps(one, rv)));
-            m.store(gx + j, dar);
-            m.store(gh + j, dar);
-            m.store(gh + 2 * H + j, _mm256_mul_ps(dan, rv));
+            m.store(gx + gr + j, dar);
+            m.store(gh + gr + j, dar);
+            m.store(gh + gn + j, _mm256_mul_ps(dan, rv));
           }
         }
       }
       if (!after) {
         // d(r*h) = W_hn^T dan: reaches r (through h) and h (through r).
         memset(s->drh, 0, R * Hp * sizeof(float));
-        gemmNN(s->drh, Hp, dgx + 2 * H, S, whT + 2 * H * Hp, Hp, rows, H, hv);
+        gemmNN(s->drh, Hp, dgx + gn, S, whT + gn * Hp, Hp, rows, H, hv);
         for (size_t b = 0; b < R; b++) {
           float *gx = dgx + b * S, *gh = dgh + b * S;
           for (int j = 0; j < H; j += 8) {
@@ -330,13 +332,13 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
             const size_t e = b * Hp + j;
             const __m256 drh = m.load(s->drh + e), rv = m.load(r + e);
             const __m256 dar = _mm256_mul_ps(_mm256_mul_ps(drh, m.load(hp + e)), _mm256_mul_ps(rv, _mm256_sub_ps(one, rv)));
-            m.store(gx + j, dar);
-            m.store(gh + j, dar);
+            m.store(gx + gr + j, dar);
+            m.store(gh + gr + j, dar);
             m.store(dhNext + e, _mm256_fmadd_ps(drh, rv, m.load(dhNext + e)));
           }
         }
       }
-      gemmNN(dhNext, Hp, dgh, S, whT, Hp, rows, after ? 3 * H : 2 * H, hv);
+      gemmNN(dhNext, Hp, dgh, S, whT, Hp, rows, after ? 3 * H : static_cast<int>(gn), hv);
       if (l > 0) {
         memset(s->dx, 0, R * Hp * sizeof(float));
         gemmNN(s->dx, Hp, dgx, S, s->wxT + static_cast<size_t>(l) * 3 * H * Hp, Hp, rows, 3 * H, hv);
@@ -362,17 +364,17 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
     gemmTN(grad + at.bx, 0, &unit, 0, dgx, S, M, 1, static_cast<int>(S / 8));
     if (after) {
       gemmTN(grad + at.wh, S, HS(l, 0), Hp, dgh, S, M, H, static_cast<int>(S / 8));
-      gemmTN(s->ctmp, Sp, &unit, 0, dgh + 2 * H, S, M, 1, hv);
+      gemmTN(s->ctmp, Sp, &unit, 0, dgh + gn, S, M, 1, hv);
       addTmp(grad + at.bhn, 0, 1, H);
     } else {
       // r and z columns from h (dgh's n columns are zero here), n columns from r * h.
-      gemmTN(grad + at.wh, S, HS(l, 0), Hp, dgh, S, M, H, vecsOf(2 * H));
-      gemmTN(s->ctmp, Sp, G(s->q, l, 0), Hp, dgx + 2 * H, S, M, H, hv);
-      addTmp(grad + at.wh + 2 * H, S, H, H);
+      gemmTN(grad + at.wh, S, HS(l, 0), Hp, dgh, S, M, H, vecsOf(gn));
+      gemmTN(s->ctmp, Sp, G(s->q, l, 0), Hp, dgx + gn, S, M, H, hv);
+      addTmp(grad + at.wh + gn, S, H, H);
     }
   }
   gemmTN(s->ctmp, Sp, s->dy, O, HS(L - 1, 1), Hp, M, O, hv);
-  addTmp(grad + s->headW, H, O, H);
+  addTmp(grad + s->headW, hrs, O, H);
   for (int o = 0; o < O; o++) {
     double acc = 0;
     for (int m = 0; m < M; m++) acc += s->dy[m * O + o];

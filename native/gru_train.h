@@ -16,7 +16,8 @@ struct GruTrainState {
   int I, H, L, O, T, maxRows;
   bool resetAfter;
   size_t S;               // gateStride
-  size_t headW, headB;
+  size_t gateR, gateZ, gateN;  // gate column offsets in a packed row (layout.ts WeightLayout.gates)
+  size_t headW, headB, headRowStride;
   size_t weightFloats;    // WeightLayout.totalFloats: the weights and the gradient have this length
   GruTrainLayer* layers;  // L entries
 

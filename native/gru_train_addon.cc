@@ -1,12 +1,13 @@
 // N-API glue for the training arithmetic (gru_train.cc). Compiled for baseline x86-64 like addon.cc:
 // nothing here runs AVX2 code unless the CPU check passed.
 //
-//   addon.createTrainer(desc: Int32Array) -> run
-//     desc = [I, H, L, O, resetAfter, gateStride, T, maxRows, headW, headB, weightFloats,
-//             then per layer: inSize, wx, wh, bx, bhn]               (all from src/kernel/layout.ts)
+//   addon.createTrainer(desc) -> run
+//     desc: src/kernel/layout.ts kernelDescriptor() (maxBatch = the rows the scratch is sized for)
+//     plus steps (T) and weightFloats (WeightLayout.totalFloats), read by name
+//     (src/train/native-backprop.ts trainDescriptor() builds it)
 //   run(weights: Float32Array, input: Float32Array, target: Float32Array, h0: Float32Array | null,
 //       burnIn: number, rows: number, grad: Float64Array) -> loss
-// Errors are thrown with code ERR_OPTION (src/train/native-backprop.ts turns them into OptionError).
+// Errors are thrown with code ERR_KERNEL (src/train/native-backprop.ts turns them into KernelError).
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8
 #endif
@@ -23,7 +24,7 @@ struct Trainer {
 };
 
 napi_value fail(napi_env env, const char* message) {
-  napi_throw_error(env, "ERR_OPTION", message);
+  napi_throw_error(env, "ERR_KERNEL", message);
   return nullptr;
 }
 
@@ -86,7 +87,71 @@ bool regionsFit(const GruTrainState* s) {
     if (r.inSize != (l == 0 ? s->I : s->H)) return false;
     if (r.wx + r.inSize * S > W || r.wh + H * S + 8 > W || r.bx + S > W || r.bhn + H > W) return false;
   }
-  return s->O > 0 && s->headW + static_cast<size_t>(s->O) * H <= W && s->headB + s->O <= W;
+  return s->headRowStride >= H && s->headW + (s->O - 1) * s->headRowStride + H <= W && s->headB + s->O <= W;
+}
+
+// desc[name] as a whole number in [0, 2^31); *ok = false if it is not one.
+int32_t readInt(napi_env env, napi_value obj, const char* name, bool* ok) {
+  napi_value v;
+  double d = -1;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_get_value_double(env, v, &d) != napi_ok ||
+      !(d >= 0 && d < 2147483648.0) || d != static_cast<double>(static_cast<int32_t>(d))) {
+    *ok = false;
+    return 0;
+  }
+  return static_cast<int32_t>(d);
+}
+
+napi_value readObject(napi_env env, napi_value obj, const char* name, bool* ok) {
+  napi_value v = nullptr;
+  napi_valuetype type = napi_undefined;
+  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok || type != napi_object) {
+    *ok = false;
+    return nullptr;
+  }
+  return v;
+}
+
+// Fills s from the descriptor, by name; an error message or null. s->layers is allocated here.
+const char* readDescriptor(napi_env env, napi_value desc, GruTrainState* s) {
+  bool ok = true;
+  napi_valuetype type;
+  if (napi_typeof(env, desc, &type) != napi_ok || type != napi_object) return "desc must be a descriptor object";
+  s->I = readInt(env, desc, "inputSize", &ok);
+  s->H = readInt(env, desc, "hiddenSize", &ok);
+  s->L = readInt(env, desc, "numLayers", &ok);
+  s->O = readInt(env, desc, "outputSize", &ok);
+  s->S = readInt(env, desc, "gateStride", &ok);
+  s->T = readInt(env, desc, "steps", &ok);
+  s->maxRows = readInt(env, desc, "maxBatch", &ok);
+  s->weightFloats = readInt(env, desc, "weightFloats", &ok);
+  napi_value v;
+  bool resetAfter = false;
+  if (napi_get_named_property(env, desc, "resetAfter", &v) != napi_ok || napi_get_value_bool(env, v, &resetAfter) != napi_ok) ok = false;
+  s->resetAfter = resetAfter;
+  napi_value gates = readObject(env, desc, "gates", &ok);
+  if (gates) s->gateR = readInt(env, gates, "r", &ok), s->gateZ = readInt(env, gates, "z", &ok), s->gateN = readInt(env, gates, "n", &ok);
+  napi_value head = readObject(env, desc, "head", &ok);
+  if (head) s->headW = readInt(env, head, "w", &ok), s->headB = readInt(env, head, "b", &ok), s->headRowStride = readInt(env, head, "rowStride", &ok);
+  if (!ok) return "desc is not a training descriptor (a field is missing, negative or not a whole number; training needs a head)";
+  if (s->I < 1 || s->H < 1 || s->L < 1 || s->O < 1 || s->T < 1 || s->maxRows < 1) return "sizes must be positive";
+  const size_t H = s->H;
+  if (s->gateR != 0 || s->gateZ != H || s->gateN != 2 * H) return "gates must be r, z, n adjacent from column 0";
+  napi_value layers = readObject(env, desc, "layers", &ok);
+  uint32_t count = 0;
+  if (!ok || napi_get_array_length(env, layers, &count) != napi_ok || count != static_cast<uint32_t>(s->L)) return "desc.layers must hold numLayers regions";
+  s->layers = static_cast<GruTrainLayer*>(calloc(s->L, sizeof(GruTrainLayer)));
+  if (!s->layers) return "out of memory";
+  for (uint32_t l = 0; l < count; l++) {
+    napi_value r;
+    if (napi_get_element(env, layers, l, &r) != napi_ok) return "desc.layers is unreadable";
+    s->layers[l] = GruTrainLayer{readInt(env, r, "inSize", &ok), static_cast<size_t>(readInt(env, r, "wx", &ok)),
+                                 static_cast<size_t>(readInt(env, r, "wh", &ok)), static_cast<size_t>(readInt(env, r, "bx", &ok)),
+                                 static_cast<size_t>(readInt(env, r, "bhn", &ok))};
+  }
+  if (!ok) return "desc.layers holds a region that is not whole numbers";
+  if (!regionsFit(s)) return "the weight layout does not fit weightFloats";
+  return nullptr;
 }
 
 napi_value createTrainer(napi_env env, napi_callback_info info) {
@@ -94,32 +159,12 @@ napi_value createTrainer(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  void* dd;
-  size_t dl;
-  if (argc < 1 || !floats(env, argv[0], napi_int32_array, &dd, &dl)) return fail(env, "createTrainer(desc: Int32Array)");
-  const int32_t* d = static_cast<const int32_t*>(dd);
-  if (dl < 11 || d[2] < 1 || dl != 11 + 5 * static_cast<size_t>(d[2])) return fail(env, "desc has the wrong length");
-  for (size_t i = 0; i < dl; i++)
-    if (d[i] < 0) return fail(env, "desc has a negative entry");
-  if (d[0] < 1 || d[1] < 1 || d[3] < 1 || d[6] < 1 || d[7] < 1) return fail(env, "sizes must be positive (and the model needs a head)");
+  if (argc < 1) return fail(env, "createTrainer(desc)");
   Trainer* tr = new Trainer();
   GruTrainState* s = &tr->s;
   *s = GruTrainState();
-  s->I = d[0], s->H = d[1], s->L = d[2], s->O = d[3], s->resetAfter = d[4] != 0, s->S = d[5];
-  s->T = d[6], s->maxRows = d[7], s->headW = d[8], s->headB = d[9], s->weightFloats = d[10];
-  s->layers = static_cast<GruTrainLayer*>(calloc(s->L, sizeof(GruTrainLayer)));
-  const char* error = nullptr;
-  if (!s->layers) {
-    error = "out of memory";
-  } else {
-    for (int l = 0; l < s->L; l++) {
-      const int32_t* e = d + 11 + 5 * l;
-      s->layers[l] = GruTrainLayer{e[0], static_cast<size_t>(e[1]), static_cast<size_t>(e[2]), static_cast<size_t>(e[3]),
-                                   static_cast<size_t>(e[4])};
-    }
-    if (!regionsFit(s)) error = "the weight layout does not fit its length";
-    else if (!gru_train_alloc(s)) error = "out of memory for the training scratch";
-  }
+  const char* error = readDescriptor(env, argv[0], s);
+  if (!error && !gru_train_alloc(s)) error = "out of memory for the training scratch";
   napi_value fn;
   if (!error && (napi_create_function(env, "run", NAPI_AUTO_LENGTH, run, tr, &fn) != napi_ok ||
                  napi_add_finalizer(env, fn, tr, finalize, nullptr, nullptr) != napi_ok))

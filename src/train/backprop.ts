@@ -1,4 +1,4 @@
-import { OptionError } from '../errors.js';
+import { ErrorCodes, InputError, OptionError } from '../errors.js';
 import { type KernelPreference, checkKernelPreference, defaultKernelPreference } from '../kernel/select.js';
 import { JsBackprop } from './js-backprop.js';
 import { createNativeBackprop } from './native-backprop.js';
@@ -71,7 +71,7 @@ export class GruBackprop {
     if (!Number.isInteger(rows) || rows < 1 || rows > this.batch) throw new OptionError(`rows must be an integer in [1, ${this.batch}], got ${rows}`, { option: 'rows' });
     if (!Number.isInteger(burnIn) || burnIn < 0 || burnIn >= T) throw new OptionError(`burnIn must be an integer in [0, ${T - 1}], got ${burnIn}`, { option: 'burnIn' });
     if (params.length !== this.layout.totalFloats || grad.length !== this.layout.totalFloats || input.length < T * rows * I || target.length < T * rows * O || (h0 !== null && h0.length < L * rows * H)) {
-      throw new OptionError('lossAndGradient: params/grad must have layout.totalFloats floats, input T*rows*I, target T*rows*O, h0 L*rows*H', { option: 'lossAndGradient' });
+      throw new InputError(ErrorCodes.ERR_INPUT_SHAPE, 'lossAndGradient: params and grad must have layout.totalFloats floats, input T*rows*I, target T*rows*O, h0 L*rows*H');
     }
     const w = this.#packer.pack(params);
     const loss = this.#impl.run(w, input, target, h0, burnIn, rows, this.#g);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import { OptionError } from '../errors.js';
-import type { WeightLayout } from '../kernel/layout.js';
+import { KernelError } from '../errors.js';
+import { type KernelDescriptor, type WeightLayout, arenaLayout, kernelDescriptor } from '../kernel/layout.js';
 import { nativeAddonPath, nativeKernelStatus } from '../kernel/native-kernel.js';
 import { packagePath } from '../util/package-root.js';
 
@@ -13,17 +13,15 @@ import { packagePath } from '../util/package-root.js';
 
 type NativeRun = (w: Float32Array, input: Float32Array, target: Float32Array, h0: Float32Array | null, burnIn: number, rows: number, g: Float64Array) => number;
 
+/** The inference kernel's named descriptor (its arena fields are unused here) plus the window length and the weights' length. */
+export type TrainDescriptor = KernelDescriptor & { steps: number; weightFloats: number };
+
 interface TrainAddon {
-  createTrainer?: (desc: Int32Array) => NativeRun;
+  createTrainer?: (desc: TrainDescriptor) => NativeRun;
 }
 
-/** The layout numbers the addon follows, in the order native/gru_train_addon.cc documents. */
-function describe(weights: WeightLayout, steps: number, batch: number): Int32Array {
-  const s = weights.shape;
-  const head = weights.head!;
-  const desc = [s.inputSize, s.hiddenSize, s.numLayers, s.outputSize, s.resetAfter ? 1 : 0, weights.gateStride, steps, batch, head.w, head.b, weights.totalFloats];
-  for (const l of weights.layers) desc.push(l.inSize, l.wx, l.wh, l.bx, l.bhn);
-  return Int32Array.from(desc);
+export function trainDescriptor(weights: WeightLayout, steps: number, batch: number): TrainDescriptor {
+  return { ...kernelDescriptor(weights, arenaLayout(weights.shape, 0, 0, 0), batch), steps, weightFloats: weights.totalFloats };
 }
 
 /** A native backend for (weights, steps, batch), or null when the addon is unavailable or predates training. */
@@ -33,16 +31,16 @@ export function createNativeBackprop(weights: WeightLayout, steps: number, batch
   if (typeof addon.createTrainer !== 'function') return null;
   let native: NativeRun;
   try {
-    native = addon.createTrainer(describe(weights, steps, batch));
+    native = addon.createTrainer(trainDescriptor(weights, steps, batch));
   } catch (err) {
-    throw new OptionError(`native training: ${(err as Error).message}`, { option: 'backend' });
+    throw new KernelError(`native training: ${(err as Error).message}`);
   }
   return {
     run(w, input, target, h0, burnIn, rows, g) {
       try {
         return native(w, input, target, h0, burnIn, rows, g);
       } catch (err) {
-        throw new OptionError(`native training: ${(err as Error).message}`, { option: 'backend' });
+        throw new KernelError(`native training: ${(err as Error).message}`);
       }
     },
   };

@@ -1,9 +1,13 @@
 // The two GruBackprop backends (portable TypeScript, AVX2/FMA native) against each other, engine
 // reuse across batch sizes, determinism, and the fallback when the addon is missing.
 import { afterEach, describe, expect, it } from 'vitest';
-import { OptionError } from '../../src/errors.js';
+import { createRequire } from 'node:module';
+import { InputError, OptionError } from '../../src/errors.js';
+import { weightLayout } from '../../src/kernel/layout.js';
+import { nativeAddonPath } from '../../src/kernel/native-kernel.js';
 import { availableKernels } from '../../src/kernel/select.js';
 import { GruBackprop } from '../../src/train/backprop.js';
+import { trainDescriptor } from '../../src/train/native-backprop.js';
 import { paramLayout } from '../../src/train/param-layout.js';
 import { codeOf } from '../helpers/error-code.js';
 import { seededRandom } from '../model/random-model.js';
@@ -86,7 +90,25 @@ describe('GruBackprop backends', () => {
     const bp = new GruBackprop(d.layout, 4, 2);
     const grad = new Float32Array(d.layout.totalFloats);
     expect(codeOf(OptionError, () => bp.lossAndGradient(d.params, d.input, d.target, null, 0, grad, 3))).toBe('ERR_OPTION');
-    expect(codeOf(OptionError, () => bp.lossAndGradient(d.params, d.input.subarray(1), d.target, null, 0, grad))).toBe('ERR_OPTION');
+    expect(codeOf(InputError, () => bp.lossAndGradient(d.params, d.input.subarray(1), d.target, null, 0, grad))).toBe('ERR_INPUT_SHAPE');
     expect(codeOf(OptionError, () => bp.lossAndGradient(d.params, d.input, d.target, null, 4, grad))).toBe('ERR_OPTION');
+  });
+
+  it.skipIf(!kernels.includes('native'))('the addon refuses a descriptor it cannot follow (ERR_KERNEL), by field name', () => {
+    const addon = createRequire(import.meta.url)(nativeAddonPath()) as { createTrainer: (d: unknown) => unknown };
+    const weights = weightLayout(paramLayout(SHAPES[1]).shape);
+    const good = trainDescriptor(weights, 5, 4);
+    expect(typeof addon.createTrainer(good)).toBe('function');
+    const H = weights.shape.hiddenSize;
+    const bad = [
+      { ...good, gates: { r: H, z: 0, n: 2 * H } },
+      { ...good, steps: undefined },
+      { ...good, head: null },
+      { ...good, weightFloats: good.head!.w },
+      { ...good, layers: good.layers.slice(1) },
+    ];
+    for (const desc of bad) {
+      expect(() => addon.createTrainer(desc)).toThrow(expect.objectContaining({ code: 'ERR_KERNEL' }));
+    }
   });
 });
