@@ -1,7 +1,7 @@
 import { ErrorCodes, ModelError } from '../errors.js';
 
 export type Variant = 'pytorch' | 'seed';
-export type Transform = 'none' | 'zscore' | 'log_return+zscore';
+export type Transform = 'none' | 'zscore' | 'log_return+zscore' | 'diff+zscore';
 
 /** Everything a model file says about itself, validated and typed. */
 export interface ModelConfig {
@@ -23,7 +23,7 @@ export interface ModelConfig {
 }
 
 const VARIANTS: readonly Variant[] = ['pytorch', 'seed'];
-const TRANSFORMS: readonly Transform[] = ['none', 'zscore', 'log_return+zscore'];
+const TRANSFORMS: readonly Transform[] = ['none', 'zscore', 'log_return+zscore', 'diff+zscore'];
 /** A sanity bound that keeps a hostile header from asking for absurd arenas; far above real GRUs. */
 const MAX_SIZE = 1 << 16;
 

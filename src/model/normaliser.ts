@@ -1,33 +1,33 @@
-import type { ModelConfig } from './model-config.js';
+import type { ModelConfig, Transform } from './model-config.js';
 
 /**
  * The model's input transform and its inverse, exactly as the training recipe in
  * ../shared/fixtures/README.md defines them (float64 arithmetic, cast to float32 for the GRU):
  *   zscore:            x = (v - mean) / std                  forecast = pred * std + mean
  *   log_return+zscore: x = (ln v - ln v_prev - mean) / std   forecast = v * exp(pred * std + mean)
+ *   diff+zscore:       x = (v - v_prev - mean) / std         forecast = v + pred * std + mean
  *   none:              x = v                                 forecast = pred
- * A log-return series cannot produce an input from its first sample; that sample only
- * primes v_prev and gets no forecast.
+ * The two differencing transforms cannot produce an input from a series' first sample; that sample
+ * only primes v_prev and gets no forecast.
  */
 export class Normaliser {
-  /** log_return+zscore: each input needs the series' previous raw values. */
+  /** log_return+zscore and diff+zscore: each input needs the series' previous raw values. */
   readonly usesPrevious: boolean;
+  private readonly transform: Transform;
   private readonly mean: number[];
   private readonly std: number[];
-  /** transform 'none': forecasts are the head's outputs as they are (their count may differ from the inputs'). */
-  private readonly identity: boolean;
 
   constructor(config: Pick<ModelConfig, 'transform' | 'normMean' | 'normStd'>) {
-    this.usesPrevious = config.transform === 'log_return+zscore';
+    this.transform = config.transform;
+    this.usesPrevious = config.transform === 'log_return+zscore' || config.transform === 'diff+zscore';
     const identity = config.transform === 'none';
-    this.identity = identity;
     this.mean = identity ? config.normMean.map(() => 0) : config.normMean;
     this.std = identity ? config.normStd.map(() => 1) : config.normStd;
   }
 
   /** Why a finite value is still unusable, or null. Log returns need strictly positive levels. */
   rejectValue(v: number): string | null {
-    return this.usesPrevious && !(v > 0) ? `${v} is not > 0, which log_return+zscore needs` : null;
+    return this.transform === 'log_return+zscore' && !(v > 0) ? `${v} is not > 0, which log_return+zscore needs` : null;
   }
 
   /**
@@ -36,8 +36,9 @@ export class Normaliser {
    */
   encode(values: ArrayLike<number>, prev: Float64Array, prevAt: number, hasPrev: boolean, x: Float32Array, xAt: number): boolean {
     if (this.usesPrevious && !hasPrev) return false;
+    const log = this.transform === 'log_return+zscore';
     for (let c = 0; c < values.length; c++) {
-      const v = this.usesPrevious ? Math.log(values[c]) - Math.log(prev[prevAt + c]) : values[c];
+      const v = !this.usesPrevious ? values[c] : log ? Math.log(values[c]) - Math.log(prev[prevAt + c]) : values[c] - prev[prevAt + c];
       x[xAt + c] = (v - this.mean[c]) / this.std[c];
     }
     return true;
@@ -48,19 +49,19 @@ export class Normaliser {
     const row = new Array<number>(columns);
     for (let c = 0; c < columns; c++) {
       const p = pred[at + c];
-      if (this.identity) {
+      if (this.transform === 'none') {
         row[c] = p;
         continue;
       }
       const z = p * this.std[c] + this.mean[c];
-      row[c] = this.usesPrevious ? level[c] * Math.exp(z) : z;
+      row[c] = this.transform === 'log_return+zscore' ? level[c] * Math.exp(z) : this.transform === 'diff+zscore' ? level[c] + z : z;
     }
     return row;
   }
 
   /**
    * Turn `steps` normalised forecasts (pred[predAt..], `columns` each) into original units, feeding
-   * each decoded level into the next step for log returns. Returns [steps][columns].
+   * each decoded level into the next step for the differencing transforms. Returns [steps][columns].
    */
   decodePath(pred: Float32Array, predAt: number, steps: number, columns: number, last: ArrayLike<number>): number[][] {
     const path: number[][] = [];
