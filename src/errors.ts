@@ -38,6 +38,10 @@ const CODE_CLASS = {
   ERR_PARSE: 'InputError',
   /** A WebSocket message that is not text, not JSON, or not one of the documented message shapes. */
   ERR_MESSAGE: 'InputError',
+  /** Training data with a series too short for a fit and a validation part (details: series, rows, line). */
+  ERR_TOO_FEW_ROWS: 'InputError',
+  /** A training column that never changes, so no transform can scale it (details: series, column, line). */
+  ERR_CONSTANT_SERIES: 'InputError',
   /** An option passed to an API or the CLI is invalid. */
   ERR_OPTION: 'OptionError',
   /** Command-line usage error. */

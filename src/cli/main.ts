@@ -6,6 +6,7 @@ import type { CliCommand, CliIo } from './command.js';
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./serve.js')).serveCommand,
   predict: async () => (await import('./predict.js')).predictCommand,
+  train: async () => (await import('./train.js')).trainCommand,
   inspect: async () => (await import('./inspect.js')).inspectCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
   kafka: async () => (await import('./kafka.js')).kafkaCommand,
