@@ -12,7 +12,7 @@ export { serve } from './serve/server.js';
 export type { ServeHandle, ServeOptions } from './serve/server.js';
 export type { ServeLimits } from './serve/options.js';
 export type { AccuracySnapshot } from './serve/accuracy.js';
-export type { SubscriberInfo } from './serve/subscriber-hub.js';
+export type { SubscriberInfo } from './serve/subscriber-info.js';
 export { CLOSE_GOING_AWAY, CLOSE_SLOW_CONSUMER } from './serve/close-codes.js';
 export { runKafka } from './kafka/run-kafka.js';
 export type { KafkaHandle } from './kafka/run-kafka.js';

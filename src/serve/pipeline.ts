@@ -8,7 +8,8 @@ import { AccuracyPublisher } from './accuracy-publisher.js';
 import { WriteGate } from './backpressure.js';
 import { type SampleSource, ServeMetrics } from './metrics.js';
 import type { ResolvedServeOptions } from './options.js';
-import { type SubscriberInfo, SubscriberHub } from './subscriber-hub.js';
+import { SubscriberHub } from './subscriber-hub.js';
+import type { SubscriberInfo } from './subscriber-info.js';
 
 /**
  * The server's one predictor and everything its output feeds: the subscriber hub, the accuracy

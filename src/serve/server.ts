@@ -14,7 +14,7 @@ import { type ServeOptions, resolveServeOptions } from './options.js';
 import { ServePipeline } from './pipeline.js';
 import { createShutdown } from './shutdown.js';
 import { startSources } from './sources.js';
-import type { SubscriberInfo } from './subscriber-hub.js';
+import type { SubscriberInfo } from './subscriber-info.js';
 import { WebSocketEndpoints } from './websocket-endpoints.js';
 
 /**

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { ErrorCodes, InputError } from '../errors.js';
 import { CLOSE_SLOW_CONSUMER } from './close-codes.js';
 import { SeriesHistory } from './history.js';
+import type { SubscriberInfo } from './subscriber-info.js';
 
 /**
  * Fan-out of forecast, accuracy and invalid-input messages to /forecasts subscribers, with the
@@ -27,19 +28,6 @@ export interface HubOptions {
   sweepMs?: number;
   /** Clock, injectable so policy timing is testable without sleeping. */
   now?: () => number;
-}
-
-export interface SubscriberInfo {
-  id: number;
-  /** null = every series. */
-  series: string[] | null;
-  bufferedAmount: number;
-  /** Messages waiting in the coalescing map. */
-  pending: number;
-  /** Milliseconds this subscriber has been behind, 0 when caught up. */
-  behindMs: number;
-  /** Messages replaced in (or never entering) this subscriber's queue because a newer one superseded it. */
-  dropped: number;
 }
 
 interface Subscriber {
