@@ -4,6 +4,7 @@ import { runKafka } from '../kafka/run-kafka.js';
 import { packagePath } from '../util/package-root.js';
 import { intOption, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
+import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
 import { DEFAULT_MODEL } from './predict.js';
 
 export const kafkaCommand: CliCommand = {
@@ -26,7 +27,8 @@ Options:
   --output-topic T          topic to write forecasts to
   --group ID                consumer group id (default gru-stream)
   --state-dir DIR           checkpoint directory shared by the group's instances
-  --model FILE              safetensors model (default: the bundled ${DEFAULT_MODEL})
+  --model FILE              safetensors or ONNX model (default: the bundled ${DEFAULT_MODEL})
+${MODEL_FLAGS_HELP}
   --checkpoint-interval MS  checkpoint a partition at most this often while busy (default 10000);
                             always on rebalance and shutdown. Smaller = fewer duplicates after a crash
   --client-id ID            Kafka client id (default gru-stream-HOST-PID)
@@ -53,7 +55,7 @@ See docs/kafka.md for the guarantees, the metrics and what was tested on which b
       'output-topic': { type: 'string' },
       group: { type: 'string' },
       'state-dir': { type: 'string' },
-      model: { type: 'string' },
+      ...MODEL_FLAGS,
       'checkpoint-interval': { type: 'string' },
       'client-id': { type: 'string' },
       'session-timeout': { type: 'string' },
@@ -79,7 +81,7 @@ See docs/kafka.md for the guarantees, the metrics and what was tested on which b
       outputTopic: str('output-topic')!,
       group: str('group'),
       stateDir: str('state-dir')!,
-      model: str('model') ?? packagePath(DEFAULT_MODEL),
+      model: await loadModelArg(str('model') ?? packagePath(DEFAULT_MODEL), values.meta),
       checkpointIntervalMs: intOption('checkpoint-interval', str('checkpoint-interval'), 10_000, 0, 3_600_000),
       clientId: str('client-id'),
       sessionTimeoutMs: intOption('session-timeout', str('session-timeout'), 30_000, 1000, 3_600_000),

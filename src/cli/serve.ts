@@ -5,6 +5,7 @@ import { packagePath } from '../util/package-root.js';
 import { intOption, numberOption, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
+import { MQTT_ARGS, MQTT_HELP, mqttOptionsFromArgs } from './mqtt-args.js';
 
 export const serveCommand: CliCommand = {
   name: 'serve',
@@ -38,6 +39,8 @@ ${MODEL_FLAGS_HELP}
   --horizon N         forecast steps per sample (default 1)
   --history N         forecasts per series sent to a new subscriber (default 500)
 
+${MQTT_HELP}
+
 Runs until SIGINT or SIGTERM, then closes connections (code 1001) and exits 0.
 See docs/serving.md for message shapes, close codes and metric names.`,
   async run(argv, io) {
@@ -56,12 +59,14 @@ See docs/serving.md for message shapes, close codes and metric names.`,
       capacity: { type: 'string' },
       horizon: { type: 'string' },
       history: { type: 'string' },
+      ...MQTT_ARGS,
     });
     const str = (k: string): string | undefined => values[k] as string | undefined;
     const format = str('format');
     if (format !== undefined && format !== 'ndjson' && format !== 'csv') throw usageError(`--format must be ndjson or csv (got "${format}")`);
     // No model and no data: the bundled demo, replaying the bundled CSV forever.
-    const demo = str('model') === undefined && str('input') === undefined && str('replay') === undefined;
+    const mqtt = mqttOptionsFromArgs(values, io.env);
+    const demo = str('model') === undefined && str('input') === undefined && str('replay') === undefined && mqtt === undefined;
     if (str('rate') !== undefined && str('replay') === undefined && !demo) throw usageError('--rate needs --replay');
     const token = str('token') ?? (io.env.GRU_STREAM_TOKEN || undefined);
     const history = str('history');
@@ -83,6 +88,7 @@ See docs/serving.md for message shapes, close codes and metric names.`,
       capacity: str('capacity') === undefined ? undefined : intOption('capacity', str('capacity'), 16384, 4),
       horizon: str('horizon') === undefined ? undefined : intOption('horizon', str('horizon'), 1, 1, 10000),
       limits: history === undefined ? undefined : { history: intOption('history', history, 500, 1, 100_000) },
+      mqtt,
       log: (line) => io.stderr.write(`${line}\n`),
     });
     // One write, so a reader that waits for the URL line also has the demo line.

@@ -10,7 +10,7 @@ export interface ServeMetricsSources {
   subscribers: () => number;
 }
 
-export type SampleSource = 'ingest' | 'input' | 'replay';
+export type SampleSource = 'ingest' | 'input' | 'replay' | 'mqtt';
 
 export class ServeMetrics {
   readonly registry = new Registry();

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { OptionError } from '../errors.js';
 import type { GruModel } from '../model/model.js';
+import { type MqttOptions, type ResolvedMqttOptions, resolveMqttOptions } from '../mqtt/mqtt-options.js';
 import { packagePath } from '../util/package-root.js';
 
 /** The bundled default: a real PyTorch forecaster and the R dataset it was trained on (assets/README.md). */
@@ -66,6 +67,8 @@ export interface ServeOptions {
   horizon?: number;
   knownSeries?: string[];
   limits?: Partial<ServeLimits>;
+  /** Also take samples from an MQTT subscription, and optionally publish forecasts there. */
+  mqtt?: MqttOptions;
   /** Diagnostics (input errors, slow-client closes); default: none. The CLI passes stderr. */
   log?: (line: string) => void;
 }
@@ -84,6 +87,7 @@ export interface ResolvedServeOptions {
   series: string | undefined;
   predictor: { workers?: number; capacity?: number; horizon?: number; knownSeries?: string[] };
   limits: ServeLimits;
+  mqtt: ResolvedMqttOptions | undefined;
   log: (line: string) => void;
 }
 
@@ -136,6 +140,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     series: options.series === undefined ? undefined : nonEmptyString('series', options.series),
     predictor,
     limits,
+    mqtt: options.mqtt === undefined ? undefined : resolveMqttOptions(options.mqtt),
     log: options.log ?? (() => {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { GruStreamError } from '../errors.js';
+import { startMqttBridge } from '../mqtt/mqtt-bridge.js';
 import { startInput } from './input.js';
 import type { SampleSource } from './metrics.js';
 import type { ResolvedServeOptions } from './options.js';
@@ -6,8 +7,8 @@ import type { ServePipeline } from './pipeline.js';
 import { startReplay } from './replay.js';
 
 /**
- * The server's own sample sources, `--input` and `--replay` (the third, /ingest, is a WebSocket
- * endpoint). Each writes through the pipeline's gate; its end or failure is reported on the
+ * The server's own sample sources, `--input`, `--replay` and `--mqtt` (the fourth, /ingest, is a
+ * WebSocket endpoint). Each writes through the pipeline's gate; its end or failure is reported on the
  * handle's `events` ('input-end', 'replay-end') or the log, never by stopping the server.
  */
 export interface Sources {
@@ -44,6 +45,17 @@ export function startSources(opts: ResolvedServeOptions, pipeline: ServePipeline
     });
     settle(replay.done, 'replay-end', '--replay');
     stops.push(replay.stop);
+  }
+  if (opts.mqtt !== undefined) {
+    const bridge = startMqttBridge(opts.mqtt, {
+      ...sink('mqtt'),
+      check: (raw) => pipeline.check(raw),
+      forecasts: events,
+      events,
+      registry: metrics.registry,
+      log: opts.log,
+    });
+    stops.push(() => bridge.stop());
   }
   return { stop: async () => void (await Promise.all(stops.map((stop) => stop()))) };
 }

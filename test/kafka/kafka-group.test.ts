@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/util/seeded-random.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/fixtures.js';
+import { ForecastTally } from '../helpers/forecast-tally.js';
 import { type MockCluster, startMockCluster } from './mock-cluster.js';
 
 const SERIES = 200;
@@ -124,30 +125,12 @@ describe('gru-stream kafka: two instances, one SIGKILLed mid-stream', () => {
     const verifier = kafka.consumer({ groupId: 'verifier', maxWaitTimeInMs: 200, sessionTimeout: 6000 });
     await verifier.connect();
     await verifier.subscribe({ topic: OUTPUT, fromBeginning: true });
-    const seen = new Map<string, number>();
-    const mismatches: string[] = [];
-    let received = 0;
-    const waiters = new Set<() => void>();
+    const tally = new ForecastTally(expected);
     await verifier.run({
       eachMessage: async ({ message }) => {
         const v = JSON.parse(message.value!.toString()) as OutputValue;
-        const k = `${v.series}|${v.t}`;
-        received++;
-        if (message.key?.toString() !== v.series) mismatches.push(`${k}: key ${message.key?.toString()}`);
-        if (expected.get(k) !== JSON.stringify(v.forecast)) mismatches.push(`${k}: ${JSON.stringify(v.forecast)} != ${expected.get(k)}`);
-        seen.set(k, (seen.get(k) ?? 0) + 1);
-        for (const w of [...waiters]) w();
+        tally.add(v, message.key?.toString() === v.series, `key ${message.key?.toString()}`);
       },
-    });
-    const outputHas = (n: number): Promise<void> => new Promise((resolve) => {
-      const check = (): void => {
-        if (seen.size >= n) {
-          waiters.delete(check);
-          resolve();
-        }
-      };
-      waiters.add(check);
-      check();
     });
     const produce = async (from: number, to: number): Promise<void> => {
       const messages = [];
@@ -166,21 +149,21 @@ describe('gru-stream kafka: two instances, one SIGKILLed mid-stream', () => {
     await Promise.all([a.waitFor(/assigned partitions \[\d,\d,\d\]/), b.waitFor(/assigned partitions \[\d,\d,\d\]/)]);
 
     await produce(0, STEPS / 2);
-    await outputHas((SERIES * STEPS) / 2);
+    await tally.until((SERIES * STEPS) / 2);
     const bLog = b.output.length;
     a.child.kill('SIGKILL');
     await a.exited;
     // Mid-stream: the third quarter arrives while a is dead; b takes all six partitions.
     await produce(STEPS / 2, THIRD_QUARTER);
     await b.waitFor(/assigned partitions \[0,1,2,3,4,5\]/, bLog);
-    await outputHas(SERIES * THIRD_QUARTER);
+    await tally.until(SERIES * THIRD_QUARTER);
     // a comes back; the group rebalances (b checkpoints first) and the last quarter is forecast by
     // whoever holds each partition now, from the state the checkpoints handed over.
     const a2 = new Instance(args('a2'));
     instances.push(a2);
     await a2.waitFor(/assigned partitions \[\d/);
     await produce(THIRD_QUARTER, STEPS);
-    await outputHas(SERIES * STEPS);
+    await tally.until(SERIES * STEPS);
     await producer.disconnect();
     await verifier.disconnect();
 
@@ -205,9 +188,9 @@ describe('gru-stream kafka: two instances, one SIGKILLed mid-stream', () => {
     const checkpoints = (await readdir(stateDir)).filter((f) => f.endsWith('.checkpoint.json'));
     expect(checkpoints.sort()).toEqual([0, 1, 2, 3, 4, 5].map((p) => `${INPUT}-${p}.checkpoint.json`).sort());
 
-    const duplicates = received - seen.size;
+    const { duplicates, received, seen } = tally;
     console.log(`kafka acceptance: ${received} forecast records for ${seen.size} input records, ${duplicates} duplicates (at-least-once after the SIGKILL)`);
-    expect(mismatches.slice(0, 5)).toEqual([]);
+    expect(tally.mismatches.slice(0, 5)).toEqual([]);
     expect(seen.size).toBe(SERIES * STEPS);
     for (const k of expected.keys()) expect(seen.has(k), k).toBe(true);
     // The killed instance had forecast its partitions' first half with no checkpoint since its
