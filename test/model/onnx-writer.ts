@@ -14,8 +14,8 @@ import type { RandomModel } from './random-model.js';
 export interface OnnxExportOptions {
   /** 'matmul': per-step MatMul + Add (nn.Linear on [T, B, H]); 'gemm': Linear on the last step; 'gemm-transB0': weight stored [H, O]. */
   head?: 'matmul' | 'gemm' | 'gemm-transB0' | 'none';
-  /** 'input': an h0 graph input sliced per layer; 'zeros': forward() without h0. */
-  h0?: 'input' | 'zeros';
+  /** 'input': an h0 graph input sliced per layer; 'zeros': forward() without h0; 'folded': that zero h0 constant-folded (fixed batch size). */
+  h0?: 'input' | 'zeros' | 'folded';
   batchFirst?: boolean;
   metadata?: Record<string, string>;
   /** Extra nodes appended as-is (for refusal tests), and a hook to edit the graph object before encoding. */
@@ -94,6 +94,9 @@ export function exportOnnx(model: RandomModel, options: OnnxExportOptions = {}):
   let h0 = 'h0';
   if (h0Kind === 'input') {
     g.input.push(valueInfo('h0', [L, 'batch', H]));
+  } else if (h0Kind === 'folded') {
+    h0 = '/gru/Constant_h0';
+    g.initializer.push(floatTensor(h0, [L, 4, H], new Float32Array(L * 4 * H)));
   } else {
     g.node.push({ op_type: 'Shape', name: '/gru/Shape', input: ['input'], output: ['/gru/Shape_output_0'] });
     const idx = constant([options.batchFirst ? 0 : 1], true);
@@ -115,7 +118,7 @@ export function exportOnnx(model: RandomModel, options: OnnxExportOptions = {}):
     bias.set(toOnnxGates(t(`gru.bias_hh_l${l}`), H, 1), 3 * H);
     g.initializer.push(floatTensor(b, [1, 6 * H], bias));
     let init = h0;
-    if (L > 1 || h0Kind === 'zeros') {
+    if (L > 1 || h0Kind !== 'input') {
       init = `/gru/Slice_${l}_output_0`;
       g.node.push({ op_type: 'Slice', name: `/gru/Slice_${l}`, input: [h0, constant([l]), constant([l + 1]), constant([0])], output: [init] });
     }

@@ -88,6 +88,7 @@ describe('ONNX graphs laid out like torch.onnx.export', () => {
     { sizes: { inputSize: 4, hiddenSize: 5, numLayers: 2, outputSize: 3 }, options: { head: 'gemm', h0: 'zeros' } },
     { sizes: { inputSize: 1, hiddenSize: 12, numLayers: 2, outputSize: 1 }, options: { head: 'gemm-transB0', h0: 'zeros', batchFirst: true } },
     { sizes: { inputSize: 2, hiddenSize: 7, numLayers: 1, outputSize: 1 }, options: { head: 'matmul', batchFirst: true } },
+    { sizes: { inputSize: 3, hiddenSize: 9, numLayers: 2, outputSize: 1 }, options: { head: 'gemm', h0: 'folded' } },
   ] as const;
 
   it.each(shapes.map((s, i) => [`L${s.sizes.numLayers} ${JSON.stringify(s.options)}`, s, i] as const))('%s: loads to the safetensors model it was written from', (_name, s, i) => {

@@ -61,6 +61,8 @@ export function readOnnxGraph(graph: OnnxGraph): OnnxStack {
   }
 
   function asState(node: OnnxNode, v: Value): Value {
+    // With a fixed batch size the exporter folds torch's zero h0 into an all-zero initializer.
+    if (v.kind === 'const' && v.floats !== null && v.floats.every((x) => x === 0)) return { kind: 'zeros' };
     if (v.kind !== 'input') return v;
     claim(node, v.name, 'state');
     return { kind: 'h0', input: v.name, from: 0, to: declared.get(v.name)?.[0] ?? null };
