@@ -1,10 +1,13 @@
 // Every command that takes a model reads ONNX too, with --meta supplying what the export lacks.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/model/safetensors.js';
 import { runCli } from '../helpers/cli.js';
+import { repoRoot } from '../helpers/fixtures.js';
 import { exportOnnx } from '../model/onnx-writer.js';
 import { randomModel } from '../model/random-model.js';
 
@@ -37,5 +40,27 @@ describe('ONNX on the command line', () => {
     expect((await runCli(['inspect', onnxPath, '--meta', 'columns'])).code).toBe(2);
     const without = await runCli(['inspect', onnxPath]);
     expect(JSON.parse(without.stdout).config.columns).toEqual(['x0', 'x1']);
+  });
+
+  it('serve: the built CLI serves an ONNX model with its --meta columns (/healthz)', async () => {
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), 'serve', '--model', onnxPath, ...flags, '--port', '0', '--input', '-'], { cwd: repoRoot, env: { ...process.env, GRU_STREAM_TOKEN: '' } });
+    const exited = once(child, 'exit');
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /dashboard at (http:\/\/\S+\/)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      const health = (await (await fetch(`${url}healthz`)).json()) as { model: { columns: string[]; numLayers: number } };
+      expect(health.model).toMatchObject({ columns: ['a', 'b'], numLayers: 2 });
+      child.kill('SIGTERM');
+      expect((await exited)[0]).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
