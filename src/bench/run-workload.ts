@@ -31,12 +31,24 @@ export interface BenchResult {
 }
 
 export interface RunWorkloadOptions {
-  threads: number;
-  /** Stop once this many timed (post-warm-up) seconds have been spent. */
-  budgetS: number;
+  /** Threads stepping the series (1 to 256; default 1). */
+  threads?: number;
+  /** Stop once this many timed (post-warm-up) seconds have been spent (default 10). */
+  budgetS?: number;
   kernel: KernelPreference;
   /** Run at most this many ticks (tests use it to stay quick). */
   maxTicks?: number;
+}
+
+/** Defaults of the bench options (the CLI's help text reads them from here). */
+export const BENCH_DEFAULTS = Object.freeze({ threads: 1, budgetS: 10 });
+
+function checkBenchOptions(options: RunWorkloadOptions): Required<Omit<RunWorkloadOptions, 'maxTicks'>> & { maxTicks: number | undefined } {
+  const { threads = BENCH_DEFAULTS.threads, budgetS = BENCH_DEFAULTS.budgetS, maxTicks } = options;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new OptionError(`options.threads must be an integer from 1 to 256 (got ${threads})`, { option: 'threads' });
+  if (!Number.isFinite(budgetS) || budgetS <= 0) throw new OptionError(`options.budgetS must be a positive number (got ${budgetS})`, { option: 'budgetS' });
+  if (maxTicks !== undefined && (!Number.isInteger(maxTicks) || maxTicks < 1)) throw new OptionError(`options.maxTicks must be an integer >= 1 (got ${maxTicks})`, { option: 'maxTicks' });
+  return { threads, budgetS, kernel: options.kernel, maxTicks };
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
@@ -46,13 +58,14 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
  * below warmup_ticks are run but not timed (JIT, caches, worker start-up); the forecasts of every
  * tick run are checked against the reference, outside the timed region.
  */
-export async function runWorkload(data: WorkloadData, options: RunWorkloadOptions): Promise<BenchResult> {
+export async function runWorkload(data: WorkloadData, runOptions: RunWorkloadOptions): Promise<BenchResult> {
+  const options = checkBenchOptions(runOptions);
   const { spec } = data;
   const S = spec.series;
   const I = spec.input;
   const ticks = Math.min(spec.ticks, options.maxTicks ?? spec.ticks);
   if (ticks <= spec.warmupTicks) {
-    throw new OptionError(`--max-ticks ${options.maxTicks} leaves no timed tick for workload ${spec.id} (warmup_ticks ${spec.warmupTicks})`, { option: '--max-ticks' });
+    throw new OptionError(`options.maxTicks ${options.maxTicks} leaves no timed tick for workload ${spec.id} (warmup_ticks ${spec.warmupTicks})`, { option: 'maxTicks' });
   }
   const weights = packWeights(torchGruFromFlat(spec, data.weights));
   const stepper = await createTickStepper({ weights, series: S, threads: options.threads, kernel: options.kernel });

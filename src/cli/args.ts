@@ -1,5 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type GruStreamError, UsageError } from '../errors.js';
+import { type GruStreamError, UsageError, isGruStreamError } from '../errors.js';
 
 export function usageError(message: string): GruStreamError {
   return new UsageError(message);
@@ -21,20 +21,37 @@ export function parseCommandArgs(command: string, argv: string[], options: Optio
   }
 }
 
-/** Parse an integer option, with the option's name in the error. */
-export function intOption(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (raw === undefined) return fallback;
+/*
+ * Flags are only mapped onto library options here: a flag's text is turned into the option's type
+ * (a whole number, a number), and an absent flag stays undefined so the library applies its own
+ * default. Ranges are the library's; `flagErrors` renames its option errors after the flags.
+ */
+
+/** `--name`'s whole number, or undefined when the flag is absent. */
+export function intFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^-?\d+$/.test(raw.trim())) throw usageError(`--${name} must be a whole number (got "${raw}")`);
+  return Number(raw);
+}
+
+/** `--name`'s number, or undefined when the flag is absent. */
+export function numberFlag(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw usageError(`--${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  }
+  if (raw.trim() === '' || Number.isNaN(value)) throw usageError(`--${name} must be a number (got "${raw}")`);
   return value;
 }
 
-/** Parse a positive real option, with the option's name in the error. */
-export function numberOption(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) throw usageError(`--${name} must be a positive number (got "${raw}")`);
-  return value;
+/**
+ * Runs `fn` (a library call taking options mapped from flags); an ERR_OPTION it throws about one of
+ * `flags` (option path -> flag name) becomes a usage error naming the flag, so the CLI exits 2.
+ */
+export async function flagErrors<T>(flags: Readonly<Record<string, string>>, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const option = isGruStreamError(err) && err.code === 'ERR_OPTION' ? err.details.option : undefined;
+    if (typeof option !== 'string' || !Object.hasOwn(flags, option)) throw err;
+    throw new UsageError(`--${flags[option]}: ${(err as Error).message}`, { ...(err as GruStreamError).details, flag: flags[option] });
+  }
 }

@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runWorkload } from '../bench/run-workload.js';
+import { BENCH_DEFAULTS, runWorkload } from '../bench/run-workload.js';
 import { loadWorkloadData, loadWorkloadSpecs } from '../bench/workloads.js';
 import { checkKernelPreference, defaultKernelPreference } from '../kernel/select.js';
-import { intOption, numberOption, parseCommandArgs, usageError } from './args.js';
+import { flagErrors, intFlag, numberFlag, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
+
+/** runWorkload's options and the flags that set them. */
+const BENCH_FLAGS = { threads: 'threads', budgetS: 'budget-s', maxTicks: 'max-ticks' };
 
 /** Where the shared benchmark set sits when the repo is checked out beside ../shared. */
 const DEFAULT_WORKLOADS = '../shared/bench/workloads.json';
@@ -31,8 +34,8 @@ Options:
                      directory, when it exists)
   --workload IDS     run only these workloads (comma-separated ids, e.g. W2)
   --threads N        compute threads in total: 1 = the main thread alone; N > 1 = the main thread
-                     plus N-1 pool workers on shared memory (default 1)
-  --budget-s S       timed seconds per workload before stopping early (default 10)
+                     plus N-1 pool workers on shared memory (default ${BENCH_DEFAULTS.threads})
+  --budget-s S       timed seconds per workload before stopping early (default ${BENCH_DEFAULTS.budgetS})
   --kernel K         auto (default; GRU_STREAM_KERNEL overrides), js or native
   --max-ticks N      run at most N ticks of each workload (must exceed its warm-up)`,
   async run(argv, io) {
@@ -44,9 +47,9 @@ Options:
       kernel: { type: 'string' },
       'max-ticks': { type: 'string' },
     });
-    const threads = intOption('threads', values.threads as string | undefined, 1, 1, 256);
-    const budgetS = numberOption('budget-s', values['budget-s'] as string | undefined, 10);
-    const maxTicks = values['max-ticks'] === undefined ? undefined : intOption('max-ticks', values['max-ticks'] as string, 0, 1);
+    const threads = intFlag('threads', values.threads as string | undefined);
+    const budgetS = numberFlag('budget-s', values['budget-s'] as string | undefined);
+    const maxTicks = intFlag('max-ticks', values['max-ticks'] as string | undefined);
     let kernel;
     try {
       kernel = values.kernel === undefined ? defaultKernelPreference() : checkKernelPreference(values.kernel, '--kernel');
@@ -68,7 +71,7 @@ Options:
     // One workload at a time, data loaded just before it runs: the next one's files do not sit in
     // memory (or the cache) while this one is timed.
     for (const spec of specs) {
-      const result = await runWorkload(loadWorkloadData(spec), { threads, budgetS, kernel, maxTicks });
+      const result = await flagErrors(BENCH_FLAGS, () => runWorkload(loadWorkloadData(spec), { threads, budgetS, kernel, maxTicks }));
       io.stdout.write(`${JSON.stringify(result)}\n`);
     }
     return 0;

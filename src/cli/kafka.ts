@@ -1,11 +1,27 @@
 import { once } from 'node:events';
 import { kafkaSecurityFromEnv } from '../kafka/kafka-env.js';
 import { runKafka } from '../kafka/run-kafka.js';
-import { packagePath } from '../util/package-root.js';
-import { intOption, parseCommandArgs, usageError } from './args.js';
+import { BUNDLED_MODEL, bundledModelPath } from '../model/bundled-model.js';
+import { flagErrors, intFlag, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
-import { DEFAULT_MODEL } from './predict.js';
+
+/** runKafka's options and the flags that set them (option errors are reported as usage errors on the flag). */
+const KAFKA_FLAGS = {
+  brokers: 'brokers',
+  inputTopic: 'input-topic',
+  outputTopic: 'output-topic',
+  group: 'group',
+  stateDir: 'state-dir',
+  clientId: 'client-id',
+  checkpointIntervalMs: 'checkpoint-interval',
+  sessionTimeoutMs: 'session-timeout',
+  maxWaitTimeMs: 'max-wait',
+  port: 'port',
+  workers: 'workers',
+  capacity: 'capacity',
+  horizon: 'horizon',
+};
 
 export const kafkaCommand: CliCommand = {
   name: 'kafka',
@@ -27,7 +43,7 @@ Options:
   --output-topic T          topic to write forecasts to
   --group ID                consumer group id (default gru-stream)
   --state-dir DIR           checkpoint directory shared by the group's instances
-  --model FILE              safetensors or ONNX model (default: the bundled ${DEFAULT_MODEL})
+  --model FILE              safetensors or ONNX model (default: the bundled ${BUNDLED_MODEL})
 ${MODEL_FLAGS_HELP}
   --checkpoint-interval MS  checkpoint a partition at most this often while busy (default 10000);
                             always on rebalance and shutdown. Smaller = fewer duplicates after a crash
@@ -75,28 +91,29 @@ See docs/kafka.md for the guarantees, the metrics and what was tested on which b
     const brokers = str('brokers')!.split(',').map((b) => b.trim()).filter((b) => b.length > 0);
     const bad = brokers.find((b) => !/^[^\s:]+:\d+$/.test(b));
     if (bad !== undefined || brokers.length === 0) throw usageError(`--brokers must be host:port,... (got "${str('brokers')}")`);
-    const handle = await runKafka({
+    const options = {
       brokers,
       inputTopic: str('input-topic')!,
       outputTopic: str('output-topic')!,
       group: str('group'),
       stateDir: str('state-dir')!,
-      model: await loadModelArg(str('model') ?? packagePath(DEFAULT_MODEL), values.meta),
-      checkpointIntervalMs: intOption('checkpoint-interval', str('checkpoint-interval'), 10_000, 0, 3_600_000),
+      model: await loadModelArg(str('model') ?? bundledModelPath(), values.meta),
+      checkpointIntervalMs: intFlag('checkpoint-interval', str('checkpoint-interval')),
       clientId: str('client-id'),
-      sessionTimeoutMs: intOption('session-timeout', str('session-timeout'), 30_000, 1000, 3_600_000),
-      maxWaitTimeMs: intOption('max-wait', str('max-wait'), 500, 10, 3_600_000),
+      sessionTimeoutMs: intFlag('session-timeout', str('session-timeout')),
+      maxWaitTimeMs: intFlag('max-wait', str('max-wait')),
       exactlyOnce: values['exactly-once'] === true,
       ...kafkaSecurityFromEnv(io.env),
-      port: str('port') === undefined ? undefined : intOption('port', str('port'), 0, 0, 65535),
+      port: intFlag('port', str('port')),
       host: str('host'),
       predictor: {
-        workers: intOption('workers', str('workers'), 0, 0, 256),
-        capacity: intOption('capacity', str('capacity'), 16384, 4, 1 << 24),
-        horizon: intOption('horizon', str('horizon'), 1, 1, 10000),
+        workers: intFlag('workers', str('workers')),
+        capacity: intFlag('capacity', str('capacity')),
+        horizon: intFlag('horizon', str('horizon')),
       },
-      log: (line) => io.stderr.write(`${line}\n`),
-    });
+      log: (line: string) => io.stderr.write(`${line}\n`),
+    };
+    const handle = await flagErrors(KAFKA_FLAGS, () => runKafka(options));
     io.stdout.write(`gru-stream: kafka: ${brokers.join(',')} ${str('input-topic')} -> ${str('output-topic')} as group ${str('group') ?? 'gru-stream'}${handle.url ? `; health and metrics at ${handle.url}` : ''}\n`);
     const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     io.stderr.write(`gru-stream: ${String(signal[0] ?? 'signal')} received, checkpointing and leaving the group\n`);

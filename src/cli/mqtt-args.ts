@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { MqttOptions } from '../mqtt/mqtt-options.js';
-import { intOption, usageError } from './args.js';
+import { intFlag, usageError } from './args.js';
 
 /** The --mqtt* flags, for commands that take MQTT. */
 export const MQTT_ARGS = {
@@ -44,11 +44,10 @@ export function mqttOptionsFromArgs(values: Record<string, string | boolean | un
   }
   const topic = str('mqtt-topic');
   if (topic === undefined) throw usageError('--mqtt needs --mqtt-topic (e.g. \'sensors/+/reading\')');
-  const level = str('mqtt-series-level');
   return {
     url,
     topic,
-    seriesLevel: level === undefined ? undefined : intOption('mqtt-series-level', level, 0, 0, 1000),
+    seriesLevel: intFlag('mqtt-series-level', str('mqtt-series-level')),
     publish: str('mqtt-publish'),
     clientId: str('mqtt-client-id'),
     username: str('mqtt-username') ?? (env.GRU_STREAM_MQTT_USERNAME || undefined),

@@ -1,15 +1,17 @@
 import { pipeline } from 'node:stream/promises';
 import type { GruStreamError } from '../errors.js';
 import { createNdjsonWriter } from '../stream/ndjson-writer.js';
+import { BUNDLED_MODEL, bundledModelPath } from '../model/bundled-model.js';
 import { type InputFormat, assertReadableFile, openInput } from '../stream/open-input.js';
 import { createPredictor } from '../stream/predictor.js';
-import type { InvalidPolicy } from '../stream/predictor-options.js';
-import { packagePath } from '../util/package-root.js';
-import { intOption, parseCommandArgs, usageError } from './args.js';
+import { type InvalidPolicy, PREDICTOR_NUMBERS } from '../stream/predictor-options.js';
+import { flagErrors, intFlag, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
 
-export const DEFAULT_MODEL = 'assets/models/sunspot_gru.safetensors';
+/** Library options and the flags that set them (option errors are reported as usage errors on the flag). */
+const PREDICT_FLAGS = { workers: 'workers', horizon: 'horizon', capacity: 'capacity', onInvalid: 'on-invalid', format: 'format' };
+const { workers, horizon, capacity } = PREDICTOR_NUMBERS;
 
 /** Exit code when the run finished but some input lines or samples were rejected. */
 export const EXIT_REJECTED = 3;
@@ -25,7 +27,7 @@ Reads samples, keeps one hidden state per series, writes one NDJSON record per s
   {"series":"a","t":3,"forecast":[12.5]}      (forecast null when none exists yet)
 
 Options:
-  --model FILE       safetensors or ONNX model (default: the bundled ${DEFAULT_MODEL})
+  --model FILE       safetensors or ONNX model (default: the bundled ${BUNDLED_MODEL})
 ${MODEL_FLAGS_HELP}
   --input FILE|-     input file, or - for stdin (default -)
   --format F         ndjson or csv (default: csv for *.csv files, else ndjson)
@@ -33,9 +35,9 @@ ${MODEL_FLAGS_HELP}
                      CSV (RFC 4180: quotes, CRLF, BOM; R and pandas output): header row; the
                      model's columns are the values, a "series" column gives the id (else the file
                      name), t/time/date/year/index (else an unnamed first column) gives t
-  --workers N        worker threads (default 0: step on the main thread)
-  --horizon K        forecast K steps ahead; adds "path": [[...] x K] (default 1)
-  --capacity N       series kept at once before least-recently-used eviction (default 16384)
+  --workers N        worker threads (default ${workers.fallback}: step on the main thread)
+  --horizon K        forecast K steps ahead; adds "path": [[...] x K] (default ${horizon.fallback})
+  --capacity N       series kept at once before least-recently-used eviction (default ${capacity.fallback})
   --with-actual      also print each sample's own values as "actual"
   --on-invalid P     report (default): errors to stderr only; output: also an error record in
                      the sample's place on stdout; fail: stop at the first bad sample
@@ -54,20 +56,18 @@ Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples reje
       'with-actual': { type: 'boolean' },
     });
     if (positionals.length > 0) throw usageError(`gru-stream predict: unexpected argument "${positionals[0]}"`);
-    const format = v.format as string | undefined;
-    if (format !== undefined && format !== 'ndjson' && format !== 'csv') throw usageError(`--format must be ndjson or csv (got "${format}")`);
-    const onInvalid = (v['on-invalid'] as string | undefined) ?? 'report';
-    if (!['report', 'output', 'fail'].includes(onInvalid)) throw usageError(`--on-invalid must be report, output or fail (got "${onInvalid}")`);
-    const model = await loadModelArg((v.model as string | undefined) ?? packagePath(DEFAULT_MODEL), v.meta);
-    const predictor = createPredictor(model, {
-      workers: intOption('workers', v.workers as string | undefined, 0, 0, 256),
-      horizon: intOption('horizon', v.horizon as string | undefined, 1, 1, 10000),
-      capacity: intOption('capacity', v.capacity as string | undefined, 16384, 4, 1 << 24),
-      onInvalid: onInvalid as InvalidPolicy,
-    });
+    const options = {
+      workers: intFlag('workers', v.workers as string | undefined),
+      horizon: intFlag('horizon', v.horizon as string | undefined),
+      capacity: intFlag('capacity', v.capacity as string | undefined),
+      onInvalid: v['on-invalid'] as InvalidPolicy | undefined,
+    };
+    const format = v.format as InputFormat | undefined;
+    const model = await loadModelArg((v.model as string | undefined) ?? bundledModelPath(), v.meta);
+    const predictor = await flagErrors(PREDICT_FLAGS, () => createPredictor(model, options));
     const inputPath = (v.input as string | undefined) ?? '-';
     if (inputPath !== '-') await assertReadableFile(inputPath, '--input');
-    const input = openInput(inputPath, model.config.columns, io.stdin, format as InputFormat | undefined);
+    const input = await flagErrors(PREDICT_FLAGS, () => openInput(inputPath, model.config.columns, io.stdin, format));
     let rejected = 0;
     const report = (err: GruStreamError): void => {
       rejected++;

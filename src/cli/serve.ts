@@ -1,11 +1,33 @@
 import { once } from 'node:events';
-import { DEFAULT_MODEL_PATH, DEFAULT_RATE, DEFAULT_REPLAY_PATH } from '../serve/options.js';
+import { bundledModelPath } from '../model/bundled-model.js';
+import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_REPLAY_PATH } from '../serve/options.js';
 import { serve } from '../serve/server.js';
+import { PREDICTOR_NUMBERS } from '../stream/predictor-options.js';
 import { packagePath } from '../util/package-root.js';
-import { intOption, numberOption, parseCommandArgs, usageError } from './args.js';
+import { flagErrors, intFlag, numberFlag, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
 import { MQTT_ARGS, MQTT_HELP, mqttOptionsFromArgs } from './mqtt-args.js';
+
+/** serve() options and the flags that set them (option errors are reported as usage errors on the flag). */
+const SERVE_FLAGS = {
+  host: 'host',
+  port: 'port',
+  token: 'token',
+  format: 'format',
+  replay: 'replay',
+  rate: 'rate',
+  series: 'series',
+  workers: 'workers',
+  capacity: 'capacity',
+  horizon: 'horizon',
+  'limits.history': 'history',
+  'mqtt.url': 'mqtt',
+  'mqtt.topic': 'mqtt-topic',
+  'mqtt.seriesLevel': 'mqtt-series-level',
+  'mqtt.publish': 'mqtt-publish',
+  'mqtt.clientId': 'mqtt-client-id',
+};
 
 export const serveCommand: CliCommand = {
   name: 'serve',
@@ -24,8 +46,8 @@ monthly sunspot numbers (series "sunspot_month") at ${DEFAULT_RATE} samples/s, l
 Options:
   --model FILE        safetensors or ONNX model (default: the bundled sunspot model)
 ${MODEL_FLAGS_HELP}
-  --host HOST         address to listen on (default 127.0.0.1)
-  --port N            port (default 8080; 0 = any free port)
+  --host HOST         address to listen on (default ${DEFAULT_HOST})
+  --port N            port (default ${DEFAULT_PORT}; 0 = any free port)
   --token T           require this token on both WebSocket endpoints
                       (Authorization: Bearer T or ?token=T); default: $GRU_STREAM_TOKEN
   --input FILE|-      NDJSON or CSV samples to forecast (- = stdin)
@@ -34,10 +56,10 @@ ${MODEL_FLAGS_HELP}
   --rate N            replay rate, samples per second (default ${DEFAULT_RATE})
   --loop              start the replay over at the end (default with no arguments)
   --series ID         series id for CSV rows without a series column (default: the file name)
-  --workers N         predictor worker threads (default 0 = main thread)
-  --capacity N        series kept at once (least recently used evicted past it)
-  --horizon N         forecast steps per sample (default 1)
-  --history N         forecasts per series sent to a new subscriber (default 500)
+  --workers N         predictor worker threads (default ${PREDICTOR_NUMBERS.workers.fallback} = main thread)
+  --capacity N        series kept at once, least recently used evicted past it (default ${PREDICTOR_NUMBERS.capacity.fallback})
+  --horizon N         forecast steps per sample (default ${PREDICTOR_NUMBERS.horizon.fallback})
+  --history N         forecasts per series sent to a new subscriber (default ${DEFAULT_LIMITS.history})
 
 ${MQTT_HELP}
 
@@ -62,37 +84,35 @@ See docs/serving.md for message shapes, close codes and metric names.`,
       ...MQTT_ARGS,
     });
     const str = (k: string): string | undefined => values[k] as string | undefined;
-    const format = str('format');
-    if (format !== undefined && format !== 'ndjson' && format !== 'csv') throw usageError(`--format must be ndjson or csv (got "${format}")`);
     // No model and no data: the bundled demo, replaying the bundled CSV forever.
     const mqtt = mqttOptionsFromArgs(values, io.env);
     const demo = str('model') === undefined && str('input') === undefined && str('replay') === undefined && mqtt === undefined;
     if (str('rate') !== undefined && str('replay') === undefined && !demo) throw usageError('--rate needs --replay');
     const token = str('token') ?? (io.env.GRU_STREAM_TOKEN || undefined);
-    const history = str('history');
-    const rate = numberOption('rate', str('rate'), DEFAULT_RATE);
-    const modelPath = str('model') ?? packagePath(DEFAULT_MODEL_PATH);
-    const handle = await serve({
+    const rate = numberFlag('rate', str('rate'));
+    const modelPath = str('model');
+    const options = {
       // With --meta the CLI loads the model itself (serve() takes a path or a loaded model).
-      model: values.meta === undefined ? modelPath : await loadModelArg(modelPath, values.meta),
+      model: values.meta === undefined ? modelPath : await loadModelArg(modelPath ?? bundledModelPath(), values.meta),
       host: str('host'),
-      port: intOption('port', str('port'), 8080, 0, 65535),
+      port: intFlag('port', str('port')),
       token,
       input: str('input') === '-' ? io.stdin : str('input'),
-      format: format as 'ndjson' | 'csv' | undefined,
+      format: str('format') as 'ndjson' | 'csv' | undefined,
       replay: demo ? packagePath(DEFAULT_REPLAY_PATH) : str('replay'),
       rate,
       loop: demo || values.loop === true,
       series: str('series'),
-      workers: str('workers') === undefined ? undefined : intOption('workers', str('workers'), 0, 0, 256),
-      capacity: str('capacity') === undefined ? undefined : intOption('capacity', str('capacity'), 16384, 4),
-      horizon: str('horizon') === undefined ? undefined : intOption('horizon', str('horizon'), 1, 1, 10000),
-      limits: history === undefined ? undefined : { history: intOption('history', history, 500, 1, 100_000) },
+      workers: intFlag('workers', str('workers')),
+      capacity: intFlag('capacity', str('capacity')),
+      horizon: intFlag('horizon', str('horizon')),
+      limits: { history: intFlag('history', str('history')) },
       mqtt,
-      log: (line) => io.stderr.write(`${line}\n`),
-    });
+      log: (line: string) => io.stderr.write(`${line}\n`),
+    };
+    const handle = await flagErrors(SERVE_FLAGS, () => serve(options));
     // One write, so a reader that waits for the URL line also has the demo line.
-    const demoLine = demo ? `gru-stream: replaying the bundled sunspot data at ${rate} samples/s (series "sunspot_month")\n` : '';
+    const demoLine = demo ? `gru-stream: replaying the bundled sunspot data at ${rate ?? DEFAULT_RATE} samples/s (series "sunspot_month")\n` : '';
     io.stdout.write(`${demoLine}gru-stream: dashboard at ${handle.url}${token !== undefined ? ' (add ?token=TOKEN)' : ''}\n`);
     const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     io.stderr.write(`gru-stream: ${String(signal[0] ?? 'signal')} received, closing\n`);

@@ -4,11 +4,28 @@ import { train } from '../train/engine.js';
 import type { TrainTransform } from '../train/encode.js';
 import { plotSvg } from '../train/plot.js';
 import type { TrainReport } from '../train/report.js';
-import { intOption, numberOption, parseCommandArgs, usageError } from './args.js';
+import { flagErrors, intFlag, numberFlag, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 import { progressPrinter } from './train-progress.js';
 
-const TRANSFORMS = ['auto', 'zscore', 'diff+zscore', 'log_return+zscore'];
+/** train() options and the flags that set them (its option errors are reported as usage errors on the flag). */
+const TRAIN_FLAGS = {
+  columns: 'columns',
+  format: 'format',
+  transform: 'transform',
+  hidden: 'hidden',
+  layers: 'layers',
+  ensemble: 'ensemble',
+  epochs: 'epochs',
+  window: 'window',
+  batch: 'batch',
+  lr: 'lr',
+  weightDecay: 'weight-decay',
+  validationFraction: 'validation-fraction',
+  seed: 'seed',
+  threads: 'threads',
+  timeBudget: 'time-budget',
+};
 
 function fixed(v: number): string {
   return Number(v.toPrecision(4)).toString();
@@ -98,37 +115,29 @@ transform), ERR_PARSE, each with the line. Exit codes: 0 written, 1 error, 2 usa
     const out = s('out');
     if (input === undefined) throw usageError('gru-stream train: --input FILE (or - for stdin) is required');
     if (out === undefined) throw usageError('gru-stream train: --out MODEL.safetensors is required');
-    const format = s('format');
-    if (format !== undefined && format !== 'csv' && format !== 'ndjson') throw usageError(`--format must be csv or ndjson (got "${format}")`);
-    const transform = s('transform') ?? 'auto';
-    if (!TRANSFORMS.includes(transform)) throw usageError(`--transform must be one of ${TRANSFORMS.join(', ')} (got "${transform}")`);
-    const wd = s('weight-decay');
-    if (wd !== undefined && !(Number(wd) >= 0 && wd.trim() !== '')) throw usageError(`--weight-decay must be a number >= 0 (got "${wd}")`);
-    const fraction = numberOption('validation-fraction', s('validation-fraction'), 0.2);
-    if (fraction > 0.9) throw usageError(`--validation-fraction must be in (0, 0.9] (got "${s('validation-fraction')}")`);
-    const columns = s('columns')?.split(',').map((c) => c.trim());
-    const opt = (name: string, min: number, max: number): number | undefined => (s(name) === undefined ? undefined : intOption(name, s(name), 0, min, max));
     const quiet = v.quiet === true;
+    const int = (name: string): number | undefined => intFlag(name, s(name));
+    const num = (name: string): number | undefined => numberFlag(name, s(name));
     const options = {
-      ...(columns ? { columns } : {}),
-      ...(format ? { format: format as DataFormat } : {}),
-      transform: transform as 'auto' | TrainTransform,
-      hidden: opt('hidden', 1, 1024),
-      layers: opt('layers', 1, 8),
-      ensemble: opt('ensemble', 1, 16),
-      epochs: opt('epochs', 1, 100000),
-      window: opt('window', 2, 100000),
-      batch: opt('batch', 1, 4096),
-      lr: s('lr') === undefined ? undefined : numberOption('lr', s('lr'), 0),
-      weightDecay: wd === undefined ? undefined : Number(wd),
-      validationFraction: fraction,
-      seed: opt('seed', 0, 0xffffffff),
-      threads: opt('threads', 1, 64),
-      timeBudget: numberOption('time-budget', s('time-budget'), 60),
+      columns: s('columns')?.split(',').map((c) => c.trim()),
+      format: s('format') as DataFormat | undefined,
+      transform: s('transform') as 'auto' | TrainTransform | undefined,
+      hidden: int('hidden'),
+      layers: int('layers'),
+      ensemble: int('ensemble'),
+      epochs: int('epochs'),
+      window: int('window'),
+      batch: int('batch'),
+      lr: num('lr'),
+      weightDecay: num('weight-decay'),
+      validationFraction: num('validation-fraction'),
+      seed: int('seed'),
+      threads: int('threads'),
+      timeBudget: num('time-budget'),
       ...(quiet ? {} : { onProgress: progressPrinter(io.stderr) }),
     };
     const source = input === '-' ? io.stdin : input;
-    const result = await train(source, Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined)));
+    const result = await flagErrors(TRAIN_FLAGS, () => train(source, Object.fromEntries(Object.entries(options).filter(([, x]) => x !== undefined))));
     await writeFile(out, result.bytes);
     if (s('report')) await writeFile(s('report')!, `${JSON.stringify(result.report, null, 1)}\n`);
     if (s('plot')) await writeFile(s('plot')!, plotSvg(result.report));

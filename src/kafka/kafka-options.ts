@@ -3,7 +3,7 @@ import type { SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { OptionError } from '../errors.js';
 import type { GruModel } from '../model/model.js';
-import type { PredictorOptions } from '../stream/predictor-options.js';
+import { type PredictorOptions, checkPredictorOptions } from '../stream/predictor-options.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 
 export interface KafkaOptions {
@@ -82,6 +82,8 @@ export function resolveKafkaOptions(options: KafkaOptions): ResolvedKafkaOptions
   const inputTopic = name(options, 'inputTopic');
   const outputTopic = name(options, 'outputTopic');
   if (inputTopic === outputTopic) throw new OptionError('options.outputTopic must differ from options.inputTopic', { option: 'outputTopic' });
+  // Checked now, not when a partition is first assigned and its predictor created.
+  checkPredictorOptions(options.predictor ?? {});
   const port = options.port;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new OptionError(`options.port must be 0..65535 (got ${JSON.stringify(port)})`, { option: 'port' });
   return {

@@ -62,7 +62,7 @@ function health(ctx: RoutesContext): { status: number; body: object } {
       ...(failure ? { error: failure.message } : {}),
       version: packageVersion(),
       uptimeSeconds: (Date.now() - started) / 1000,
-      model: { columns: config.columns, hiddenSize: config.hiddenSize, numLayers: config.numLayers, transform: config.transform, horizon: opts.predictor.horizon ?? 1 },
+      model: { columns: config.columns, hiddenSize: config.hiddenSize, numLayers: config.numLayers, transform: config.transform, horizon: pipeline.predictor.options.horizon },
       auth: opts.token !== undefined,
       ...pipeline.predictor.stats(),
       ...pipeline.hub.stats(),

@@ -1,13 +1,22 @@
 import type { Readable } from 'node:stream';
 import { OptionError } from '../errors.js';
+import { bundledModelPath } from '../model/bundled-model.js';
 import type { GruModel } from '../model/model.js';
 import { type MqttOptions, type ResolvedMqttOptions, resolveMqttOptions } from '../mqtt/mqtt-options.js';
-import { packagePath } from '../util/package-root.js';
+import { checkInputFormat } from '../stream/open-input.js';
+import { type PredictorOptions, checkPredictorOptions } from '../stream/predictor-options.js';
 
-/** The bundled default: a real PyTorch forecaster and the R dataset it was trained on (assets/README.md). */
-export const DEFAULT_MODEL_PATH = 'assets/models/sunspot_gru.safetensors';
+/**
+ * Every serve() option is defaulted and checked here, once; the CLI only maps flags onto these
+ * options (and reads the defaults below for its help text). Predictor options are checked by the
+ * predictor's own validation, run here before the model is loaded.
+ */
+
+/** The demo's data: the R dataset the bundled model was trained on (assets/README.md). */
 export const DEFAULT_REPLAY_PATH = 'assets/data/sunspot_month.csv';
 export const DEFAULT_RATE = 50;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8080;
 
 /** Resource limits for the WebSocket endpoints; every one has a safe default. */
 export interface ServeLimits {
@@ -21,7 +30,7 @@ export interface ServeLimits {
   slowCloseMs: number;
   /** Ping interval; a peer that has not answered the previous ping is terminated. Default 30 000. */
   heartbeatMs: number;
-  /** Forecast records kept per series and sent to a new subscriber as one `history` message. Default 500. */
+  /** Forecast records kept per series and sent to a new subscriber as one `history` message. Default 500, at most 100 000. */
   history: number;
   /** Series with history kept (least recently updated dropped first). Default 256. */
   historySeries: number;
@@ -40,12 +49,15 @@ export const DEFAULT_LIMITS: Readonly<ServeLimits> = Object.freeze({
   accuracyIntervalMs: 250,
 });
 
+/** Upper bounds of the limits that have one (every limit is an integer >= 1). */
+const LIMIT_MAX: Partial<Record<keyof ServeLimits, number>> = { history: 100_000 };
+
 export interface ServeOptions {
-  /** A loaded model or a safetensors path. Default: the bundled sunspot model. */
+  /** A loaded model or a model file's path. Default: the bundled sunspot model (BUNDLED_MODEL). */
   model?: GruModel | string;
-  /** Default 127.0.0.1. */
+  /** Default DEFAULT_HOST, 127.0.0.1. */
   host?: string;
-  /** Default 8080; 0 picks any free port (read it back from the handle). */
+  /** Default DEFAULT_PORT, 8080; 0 picks any free port (read it back from the handle). */
   port?: number;
   /** When set, both WebSocket endpoints require `Authorization: Bearer TOKEN` or `?token=TOKEN`. */
   token?: string;
@@ -85,15 +97,17 @@ export interface ResolvedServeOptions {
   rate: number;
   loop: boolean;
   series: string | undefined;
-  predictor: { workers?: number; capacity?: number; horizon?: number; knownSeries?: string[] };
+  /** Checked by the predictor's own validation; createPredictor applies its defaults. */
+  predictor: Pick<PredictorOptions, 'workers' | 'capacity' | 'horizon' | 'knownSeries'>;
   limits: ServeLimits;
   mqtt: ResolvedMqttOptions | undefined;
   log: (line: string) => void;
 }
 
-function positiveInt(path: string, value: unknown, min = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new OptionError(`options.${path} must be an integer >= ${min} (got ${String(value)})`, { option: path });
+function limit(key: keyof ServeLimits, value: unknown): number {
+  const max = LIMIT_MAX[key] ?? Number.MAX_SAFE_INTEGER;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw new OptionError(`options.limits.${key} must be an integer from 1 to ${max} (got ${String(value)})`, { option: `limits.${key}` });
   }
   return value;
 }
@@ -105,35 +119,28 @@ function nonEmptyString(path: string, value: unknown): string {
 
 export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOptions {
   if (options === null || typeof options !== 'object') throw new OptionError('options must be an object');
-  const port = options.port ?? 8080;
+  const port = options.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new OptionError(`options.port must be an integer from 0 to 65535 (got ${String(port)})`, { option: 'port' });
   const rate = options.rate ?? DEFAULT_RATE;
   if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) throw new OptionError(`options.rate must be a positive number (got ${String(rate)})`, { option: 'rate' });
-  if (options.format !== undefined && options.format !== 'ndjson' && options.format !== 'csv') {
-    throw new OptionError(`options.format must be "ndjson" or "csv" (got ${String(options.format)})`, { option: 'format' });
-  }
+  const format = checkInputFormat(options.format);
   const token = options.token === undefined ? undefined : nonEmptyString('token', options.token);
   const limits: ServeLimits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (!(key in DEFAULT_LIMITS)) throw new OptionError(`options.limits.${key} is not a known limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`, { option: `limits.${key}` });
     if (value === undefined) continue;
-    limits[key as keyof ServeLimits] = positiveInt(`limits.${key}`, value);
+    limits[key as keyof ServeLimits] = limit(key as keyof ServeLimits, value);
   }
-  const predictor: ResolvedServeOptions['predictor'] = {};
-  if (options.workers !== undefined) predictor.workers = positiveInt('workers', options.workers, 0);
-  if (options.capacity !== undefined) predictor.capacity = positiveInt('capacity', options.capacity);
-  if (options.horizon !== undefined) predictor.horizon = positiveInt('horizon', options.horizon);
-  if (options.knownSeries !== undefined) {
-    if (!Array.isArray(options.knownSeries)) throw new OptionError('options.knownSeries must be an array of series ids', { option: 'knownSeries' });
-    predictor.knownSeries = options.knownSeries.map((s, i) => nonEmptyString(`knownSeries[${i}]`, s));
-  }
+  const { workers, capacity, horizon, knownSeries } = options;
+  const predictor = { workers, capacity, horizon, knownSeries };
+  checkPredictorOptions(predictor);
   return {
-    model: options.model ?? packagePath(DEFAULT_MODEL_PATH),
-    host: options.host === undefined ? '127.0.0.1' : nonEmptyString('host', options.host),
+    model: options.model ?? bundledModelPath(),
+    host: options.host === undefined ? DEFAULT_HOST : nonEmptyString('host', options.host),
     port,
     token,
     input: options.input,
-    format: options.format,
+    format,
     replay: options.replay === undefined ? undefined : nonEmptyString('replay', options.replay),
     rate,
     loop: options.loop ?? false,

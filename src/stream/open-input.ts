@@ -2,7 +2,7 @@ import { constants, createReadStream } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
-import { ErrorCodes, InputError } from '../errors.js';
+import { ErrorCodes, InputError, OptionError } from '../errors.js';
 import { createCsvParser } from './csv-parser.js';
 import { createNdjsonParser } from './ndjson-parser.js';
 
@@ -19,9 +19,16 @@ export interface InputParserOptions {
   series?: string;
 }
 
+/** `format` checked (the one place it is): 'ndjson', 'csv', or undefined for "from the path". */
+export function checkInputFormat(format: unknown): InputFormat | undefined {
+  if (format === undefined || format === 'ndjson' || format === 'csv') return format;
+  throw new OptionError(`options.format must be "ndjson" or "csv" (got ${JSON.stringify(format)})`, { option: 'format' });
+}
+
 /** The parser for an input: CSV when asked or when the path ends in .csv, NDJSON otherwise. */
 export function createInputParser(options: InputParserOptions): Transform {
-  const { path, format, columns } = options;
+  const { path, columns } = options;
+  const format = checkInputFormat(options.format);
   const csv = format === 'csv' || (format === undefined && path !== undefined && extname(path).toLowerCase() === '.csv');
   if (!csv) return createNdjsonParser();
   const fromFile = path !== undefined && path !== '-';
@@ -36,7 +43,8 @@ export interface OpenedInput {
 
 /** A file path (or '-' for stdin) with its parser (see createInputParser). */
 export function openInput(path: string, columns: readonly string[], stdin: Readable, format?: InputFormat): OpenedInput {
-  return { source: path === '-' ? stdin : createReadStream(path), parser: createInputParser({ path, format, columns }) };
+  const parser = createInputParser({ path, format, columns });
+  return { source: path === '-' ? stdin : createReadStream(path), parser };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { EXIT_REJECTED } from '../../src/cli/predict.js';
+import { PREDICTOR_NUMBERS } from '../../src/stream/predictor-options.js';
 import { trainedModels } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -41,6 +42,16 @@ describe('gru-stream predict', () => {
     const missing = await runCli(['predict', '--model', '/nonexistent/model.safetensors']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/ERR_MODEL_IO/);
+  });
+
+  it("flag ranges are the library's: an out-of-range flag is a usage error naming the flag and the library's range", async () => {
+    const { min, max } = PREDICTOR_NUMBERS.capacity;
+    for (const [flag, value, option] of [['--capacity', String(min - 1), 'capacity'], ['--horizon', '0', 'horizon'], ['--on-invalid', 'ignore', 'onInvalid'], ['--format', 'xml', 'format']]) {
+      const r = await runCli(['predict', '--model', model.modelPath, flag, value], '');
+      expect(r.code, `${flag} ${value}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^gru-stream: ERR_USAGE: ${flag}: options\\.${option} `));
+    }
+    expect((await runCli(['predict', '--model', model.modelPath, '--capacity', String(min - 1)])).stderr).toContain(`from ${min} to ${max}`);
   });
 
   it('an unreadable --input is ERR_INPUT_IO before any work, not a stack trace', async () => {
