@@ -69,14 +69,20 @@ const NnFn kNn[5][4] = {{nullptr},
                         {nullptr, nnBlock<3, 1>, nnBlock<3, 2>, nnBlock<3, 3>},
                         {nullptr, nnBlock<4, 1>, nnBlock<4, 2>, nnBlock<4, 3>}};
 
+// Column panels of at most 3 vectors, as even as possible (4 vectors = 2 + 2, not 3 + 1: a one-vector
+// panel does one FMA per broadcast).
+inline int panelWidth(int vecs, int panels, int p, int v0) { return (vecs - v0 + (panels - p) - 1) / (panels - p); }
+
 // C (M x 8*vecs, stride ldc) += A (M x K, stride lda) B (K x 8*vecs, stride ldb).
 void gemmNN(float* C, size_t ldc, const float* A, size_t lda, const float* B, size_t ldb, int M, int K, int vecs) {
-  for (int v0 = 0; v0 < vecs; v0 += 3) {
-    const int nv = vecs - v0 < 3 ? vecs - v0 : 3;
+  const int panels = (vecs + 2) / 3;
+  for (int p = 0, v0 = 0; p < panels; p++) {
+    const int nv = panelWidth(vecs, panels, p, v0);
     for (int m = 0; m < M; m += 4) {
       const int mr = M - m < 4 ? M - m : 4;
       kNn[mr][nv](C + m * ldc + 8 * v0, ldc, A + m * lda, lda, B + 8 * v0, ldb, K);
     }
+    v0 += nv;
   }
 }
 
@@ -117,13 +123,15 @@ const TnFn kTn[5][4] = {{nullptr},
 // C (K x 8*vecs, float64, stride ldc) += A^T (A: M x K, stride lda) B (M x 8*vecs, stride ldb).
 // lda = 0 with K = 1 and A -> 1.0f sums B's rows (the bias gradients).
 void gemmTN(double* C, size_t ldc, const float* A, size_t lda, const float* B, size_t ldb, int M, int K, int vecs) {
+  const int panels = (vecs + 2) / 3;
   for (int m0 = 0; m0 < M; m0 += kChunk) {
     const int mc = M - m0 < kChunk ? M - m0 : kChunk;
     for (int k = 0; k < K; k += 4) {
       const int kr = K - k < 4 ? K - k : 4;
-      for (int v0 = 0; v0 < vecs; v0 += 3) {
-        const int nv = vecs - v0 < 3 ? vecs - v0 : 3;
+      for (int p = 0, v0 = 0; p < panels; p++) {
+        const int nv = panelWidth(vecs, panels, p, v0);
         kTn[kr][nv](C + k * ldc + 8 * v0, ldc, A + m0 * lda + k, lda, B + m0 * ldb + 8 * v0, ldb, mc);
+        v0 += nv;
       }
     }
   }
@@ -263,8 +271,14 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
     const float* top = HS(L - 1, t + 1);
     for (size_t b = 0; b < R; b++) {
       for (int o = 0; o < O; o++) {
-        float acc = hb[o];
-        for (int k = 0; k < H; k++) acc += top[b * Hp + k] * hw[o * hrs + k];
+        __m256 v = _mm256_setzero_ps();
+        for (int k = 0; k < H; k += 8) {
+          const Lanes m(H - k);
+          v = _mm256_fmadd_ps(m.load(top + b * Hp + k), m.load(hw + o * hrs + k), v);
+        }
+        const __m128 h4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        const __m128 h2 = _mm_add_ps(h4, _mm_movehl_ps(h4, h4));
+        const float acc = hb[o] + _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
         const size_t i = (t * R + b) * O + o;
         s->y[i] = acc;
         if (t >= burnIn) {
@@ -289,12 +303,8 @@ double gru_train_step(GruTrainState* s, const float* w, const float* input, cons
       const float* whT = s->whT + static_cast<size_t>(l) * 3 * H * Hp;
       // dh = what reaches h_t from above: the head (top layer, t >= burnIn) or the layer above.
       if (l == L - 1) {
-        for (size_t b = 0; b < R; b++)
-          for (int k = 0; k < H; k++) {
-            float acc = 0;
-            for (int o = 0; o < O; o++) acc += s->dy[(t * R + b) * O + o] * hw[o * hrs + k];
-            s->dh[b * Hp + k] = acc;
-          }
+        memset(s->dh, 0, R * Hp * sizeof(float));
+        if (t >= burnIn) gemmNN(s->dh, Hp, s->dy + t * R * O, O, hw, hrs, rows, O, hv);
       } else {
         memcpy(s->dh, s->dx, R * Hp * sizeof(float));
       }
