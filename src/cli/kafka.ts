@@ -63,6 +63,7 @@ Environment (secrets stay out of the command line):
   GRU_STREAM_KAFKA_SSL_CA, GRU_STREAM_KAFKA_SSL_CERT, GRU_STREAM_KAFKA_SSL_KEY   PEM files
 
 Runs until SIGINT or SIGTERM, then checkpoints every partition, leaves the group and exits 0.
+Exits 1 when a partition's checkpoint was written for another model or none is intact.
 See docs/kafka.md for the guarantees, the metrics and what was tested on which broker.`,
   async run(argv, io) {
     const { values, positionals } = parseCommandArgs('kafka', argv, {
@@ -115,9 +116,13 @@ See docs/kafka.md for the guarantees, the metrics and what was tested on which b
     };
     const handle = await flagErrors(KAFKA_FLAGS, () => runKafka(options));
     io.stdout.write(`gru-stream: kafka: ${brokers.join(',')} ${str('input-topic')} -> ${str('output-topic')} as group ${str('group') ?? 'gru-stream'}${handle.url ? `; health and metrics at ${handle.url}` : ''}\n`);
-    const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-    io.stderr.write(`gru-stream: ${String(signal[0] ?? 'signal')} received, checkpointing and leaving the group\n`);
-    await handle.close();
+    try {
+      const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM'), handle.failed]);
+      io.stderr.write(`gru-stream: ${String(signal[0] ?? 'signal')} received, checkpointing and leaving the group\n`);
+    } finally {
+      // On failure too: the healthy partitions are checkpointed and the group is left cleanly.
+      await handle.close();
+    }
     return 0;
   },
 };

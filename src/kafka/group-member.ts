@@ -1,10 +1,14 @@
 import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import { isGruStreamError } from '../errors.js';
 import type { GruModel } from '../model/model.js';
 import type { PredictorOptions } from '../stream/predictor-options.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import type { KafkaMetrics } from './kafka-metrics.js';
 import type { ResolvedKafkaOptions } from './kafka-options.js';
 import { type OutputRecord, PartitionTask } from './partition-task.js';
+
+/** Errors opening a partition's checkpoint that retrying cannot fix. */
+const FATAL_OPEN = new Set<string>(['ERR_CHECKPOINT_MODEL', 'ERR_CHECKPOINT_CORRUPT', 'ERR_STATE_FORMAT']);
 
 /**
  * One member of the consumer group: a kafkajs consumer (replaced when it crashes), a producer, and
@@ -41,6 +45,7 @@ export class GroupMember {
     private readonly store: CheckpointStore,
     private readonly metrics: KafkaMetrics,
     private readonly onOutput: (records: OutputRecord[]) => void,
+    private readonly onFatal: (err: Error) => void,
   ) {}
 
   async start(): Promise<void> {
@@ -120,7 +125,17 @@ export class GroupMember {
     const p = batch.partition;
     let task = this.tasks.get(p);
     if (!task) {
-      task = await PartitionTask.open(this.opts.inputTopic, p, this.model, this.predictorOptions, this.store);
+      try {
+        task = await PartitionTask.open(this.opts.inputTopic, p, this.model, this.predictorOptions, this.store);
+      } catch (err) {
+        // A checkpoint of another model, or none intact: going on would forecast from a state
+        // that is not this partition's. Stop, say why, and let an operator decide.
+        if (isGruStreamError(err) && FATAL_OPEN.has(err.code)) {
+          this.onFatal(err);
+          return;
+        }
+        throw err;
+      }
       this.tasks.set(p, task);
       this.opts.log(`gru-stream: kafka: partition ${p} opened at offset ${task.nextOffset} (${task.checkpointOffset < 0 ? 'no checkpoint' : 'checkpoint'}, ${task.liveSeries()} series)`);
     }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Kafka, logLevel } from 'kafkajs';
+import { isGruStreamError } from '../errors.js';
 import { loadModel } from '../model/load-model.js';
 import type { GruModel } from '../model/model.js';
 import { resolvePredictorOptions } from '../stream/predictor-options.js';
@@ -18,6 +19,8 @@ export interface KafkaHandle {
   events: EventEmitter;
   /** http://host:port/ of /healthz and /metrics, when options.port was given. */
   url: string | undefined;
+  /** Rejects when the instance must stop (a partition's checkpoint is of another model, or corrupt); never resolves otherwise. */
+  failed: Promise<never>;
   /** The /healthz body. */
   health(): object;
   /** Checkpoint every partition, leave the group, disconnect. */
@@ -42,11 +45,16 @@ export async function runKafka(options: KafkaOptions): Promise<KafkaHandle> {
     ? kafka.producer({ transactionalId: `${opts.group}-${opts.clientId}`, idempotent: true, maxInFlightRequests: 1 })
     : kafka.producer();
   const events = new EventEmitter();
+  let failure: Error | null = null;
+  let fail!: (err: Error) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
   const started = Date.now();
   let member: GroupMember | undefined;
   const metrics = new KafkaMetrics({ partitions: () => member?.partitions() ?? [], liveSeries: () => member?.liveSeries() ?? 0 });
   const health = (): object => ({
-    status: 'ok',
+    status: failure ? 'failed' : 'ok',
+    ...(failure ? { error: failure.message } : {}),
     version: packageVersion(),
     uptimeSeconds: (Date.now() - started) / 1000,
     group: opts.group,
@@ -61,13 +69,18 @@ export async function runKafka(options: KafkaOptions): Promise<KafkaHandle> {
   // The port first: a port in use fails the start before this instance joins the group.
   let ops: Awaited<ReturnType<typeof startOpsServer>> | null = null;
   try {
-    ops = opts.port === undefined ? null : await startOpsServer(opts.host, opts.port, metrics.registry, () => ({ failed: false, body: health() }));
+    ops = opts.port === undefined ? null : await startOpsServer(opts.host, opts.port, metrics.registry, () => ({ failed: failure !== null, body: health() }));
   } catch (err) {
     await producer.disconnect().catch(() => undefined);
     throw err;
   }
   await producer.connect();
-  const m = new GroupMember(kafka, producer, opts, model, predictorOptions, store, metrics, (records: OutputRecord[]) => events.emit('output', records));
+  const m = new GroupMember(kafka, producer, opts, model, predictorOptions, store, metrics, (records: OutputRecord[]) => events.emit('output', records), (err) => {
+    if (failure) return;
+    failure = err;
+    opts.log(`gru-stream: kafka: stopping: ${isGruStreamError(err) ? `${err.code}: ` : ''}${err.message}`);
+    fail(err);
+  });
   member = m;
   await m.start();
   let closed: Promise<void> | undefined;
@@ -75,6 +88,7 @@ export async function runKafka(options: KafkaOptions): Promise<KafkaHandle> {
     model,
     metrics,
     events,
+    failed,
     url: ops?.url,
     health,
     close: () => {
