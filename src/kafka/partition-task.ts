@@ -124,6 +124,9 @@ export class PartitionTask {
         result.rejected.push({ code: err.code, message: err.message, partition: this.partition, offset });
         continue;
       }
+      // The offset is this path's sequence number (records below nextOffset were dropped above);
+      // a `seq` would let the predictor drop a write silently and break "record i answers write i".
+      delete sample.seq;
       offsets.push(offset);
       this.want++;
       if (!this.predictor.write(sample)) await once(this.predictor, 'drain');
