@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { tickStats } from '../../dist/src/bench/stats.js';
 import { arenaLayout, sharedFloats } from '../../dist/src/kernel/layout.js';
-import { packWeights } from '../../dist/src/kernel/pack-weights.js';
+import { packWeights } from '../../dist/src/model/pack-weights.js';
 import { createKernel } from '../../dist/src/kernel/select.js';
 import { SeriesSlots } from '../../dist/src/state/series-slots.js';
 import { randomGru, rng } from './synthetic.mjs';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { writeSafetensors } from '../../dist/src/model/safetensors.js';
 
 /**
- * Save a TorchGru (src/kernel/pack-weights.ts form, from a benchmark weight file) as the
+ * Save a TorchGru (src/model/torch-gru.ts form, from a benchmark weight file) as the
  * safetensors model `gru-stream predict` loads: PyTorch state_dict names, identity transform,
  * so predict's forecasts are the raw head outputs the reference holds.
  */

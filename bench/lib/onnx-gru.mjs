@@ -71,7 +71,7 @@ function torchToOnnxGates(m, H, cols) {
 
 /**
  * @param gru { shape: {inputSize, hiddenSize, numLayers}, layers: [{weightIh, weightHh, biasIh, biasHh}], head: {weight, bias} }
- *   (the TorchGru form of src/kernel/pack-weights.ts)
+ *   (the TorchGru form of src/model/torch-gru.ts)
  * @returns Uint8Array of a ModelProto (ir_version 8, opset 14)
  */
 export function gruOnnxModel(gru) {

@@ -25,7 +25,7 @@ function normal(n, next) {
   return a;
 }
 
-/** A random TorchGru (the src/kernel/pack-weights.ts form) with a Linear(H, 1) head. */
+/** A random TorchGru (the src/model/torch-gru.ts form) with a Linear(H, 1) head. */
 export function randomGru({ input, hidden: H, layers }, seed) {
   const next = rng(seed);
   const k = 1 / Math.sqrt(H);

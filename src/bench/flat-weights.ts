@@ -1,4 +1,4 @@
-import type { TorchGru, TorchLayer } from '../kernel/pack-weights.js';
+import type { TorchGru, TorchLayer } from '../model/torch-gru.js';
 
 /**
  * The benchmark weight files (gen/Wn.weights.f32) are PyTorch's parameters concatenated in

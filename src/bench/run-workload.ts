@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { OptionError } from '../errors.js';
-import { packWeights } from '../kernel/pack-weights.js';
+import { packWeights } from '../model/pack-weights.js';
 import type { KernelPreference } from '../kernel/select.js';
 import { packageVersion } from '../util/package-root.js';
 import { torchGruFromFlat } from './flat-weights.js';

@@ -1,6 +1,6 @@
 import type { GruKernel } from '../kernel/kernel.js';
 import { arenaLayout, sharedFloats } from '../kernel/layout.js';
-import type { PackedWeights } from '../kernel/pack-weights.js';
+import type { PackedWeights } from '../model/pack-weights.js';
 import { type KernelPreference, availableKernels, createKernel } from '../kernel/select.js';
 import { ShardRunner } from '../pool/shard-runner.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ErrorCodes, ModelError, OptionError } from '../errors.js';
-import { packWeights } from '../kernel/pack-weights.js';
+import { packWeights } from './pack-weights.js';
 import { type KernelPreference, checkKernelPreference, defaultKernelPreference } from '../kernel/select.js';
 import { GruModel } from './model.js';
 import { modelFromTensors } from './model-tensors.js';

@@ -1,8 +1,8 @@
 import { ErrorCodes, ModelError } from '../errors.js';
-import type { TorchGru, TorchLayer } from '../kernel/pack-weights.js';
 import { type InferredSizes, type ModelConfig, type Variant, readModelConfig } from './model-config.js';
 import type { SafetensorsFile, Tensor } from './safetensors.js';
 import { seedLayerToTorch } from './seed-to-torch.js';
+import type { TorchGru, TorchLayer } from './torch-gru.js';
 
 /**
  * Turns the tensors of a safetensors file into a checked PyTorch-form GRU.

@@ -1,7 +1,7 @@
 import { ErrorCodes, InputError } from '../errors.js';
 import { arenaLayout, sharedFloats, stateOffset } from '../kernel/layout.js';
 import type { GruShape } from '../kernel/layout.js';
-import type { PackedWeights } from '../kernel/pack-weights.js';
+import type { PackedWeights } from './pack-weights.js';
 import { type KernelPreference, createKernel } from '../kernel/select.js';
 import type { ModelConfig } from './model-config.js';
 import type { Tensor } from './safetensors.js';

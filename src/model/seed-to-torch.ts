@@ -1,4 +1,4 @@
-import type { TorchLayer } from '../kernel/pack-weights.js';
+import type { TorchLayer } from './torch-gru.js';
 
 /** One seed-variant layer: W_* are [H][in + H] over the concatenation [x, h]; b_* are [H]. */
 export interface SeedLayer {

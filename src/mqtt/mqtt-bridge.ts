@@ -2,7 +2,6 @@ import type { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ErrorCodes, type GruStreamError, InputError, isGruStreamError } from '../errors.js';
-import type { WriteGate } from '../serve/backpressure.js';
 import type { Forecast } from '../stream/predictor.js';
 import { sampleFromPayload } from '../stream/payload.js';
 import type { CheckedSample } from '../stream/sample.js';
@@ -12,7 +11,8 @@ import { seriesFromTopic } from './topic-series.js';
 export interface MqttSink {
   /** Throws a coded InputError for a sample the predictor would reject. */
   check(raw: unknown): CheckedSample;
-  gate: WriteGate;
+  /** serve's WriteGate (named by shape, so mqtt/ needs nothing from serve/, which builds the bridge). */
+  gate: { write(sample: object): boolean; drained(): Promise<void> };
   onSample(): void;
   onInvalid(err: GruStreamError): void;
   /** Emits 'forecast' (Forecast) for every record the predictor makes; published with opts.publish. */

@@ -1,7 +1,7 @@
 import { Piscina } from 'piscina';
 import { ErrorCodes, OptionError, WorkerError } from '../errors.js';
 import { type ArenaLayout, Control, type JobBuffers, STOP_SEQ, backupSlot, controlIndex, controlWords, copySlot, jobBuffers } from '../kernel/layout.js';
-import type { PackedWeights } from '../kernel/pack-weights.js';
+import type { PackedWeights } from '../model/pack-weights.js';
 import type { KernelPreference } from '../kernel/select.js';
 import { defaultKernelPreference } from '../kernel/select.js';
 import { packagePath } from '../util/package-root.js';

@@ -1,7 +1,7 @@
 import type { ArenaLayout } from '../kernel/layout.js';
 import { Control, type JobBuffers, backupSlot, controlIndex, copySlot, scratchSlot } from '../kernel/layout.js';
 import type { GruKernel } from '../kernel/kernel.js';
-import type { PackedWeights } from '../kernel/pack-weights.js';
+import type { PackedWeights } from '../model/pack-weights.js';
 import { type KernelPreference, createKernel } from '../kernel/select.js';
 
 /** What one compute thread needs to step its share of a batch; sent once (as piscina workerData). */

@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 import { ErrorCodes, type GruStreamError, InputError, isGruStreamError } from '../errors.js';
-import { MAX_SERIES_ID_LENGTH } from '../stream/sample.js';
+import { MAX_SERIES_ID_LENGTH, isSeriesId } from '../state/series-id.js';
 import type { SubscriberHub } from './subscriber-hub.js';
 
 /**
@@ -21,7 +21,7 @@ export function seriesFromQuery(url: URL): string[] | null {
 }
 
 function checkSeriesList(list: unknown): string[] {
-  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === '' || s.length > MAX_SERIES_ID_LENGTH)) {
+  if (!Array.isArray(list) || !list.every(isSeriesId)) {
     throw new InputError(ErrorCodes.ERR_MESSAGE, `"series" must be an array of non-empty strings of at most ${MAX_SERIES_ID_LENGTH} characters`);
   }
   if (list.length > MAX_SUBSCRIBED_SERIES) throw new InputError(ErrorCodes.ERR_MESSAGE, `at most ${MAX_SUBSCRIBED_SERIES} series per subscription`);

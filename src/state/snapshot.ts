@@ -1,6 +1,6 @@
 import { ErrorCodes, StateError } from '../errors.js';
 import type { GruModel } from '../model/model.js';
-import { MAX_SERIES_ID_LENGTH } from '../stream/sample.js';
+import { isSeriesId } from './series-id.js';
 import type { SeriesState } from './series-state.js';
 
 /**
@@ -50,7 +50,7 @@ export function importSnapshot(state: SeriesState, model: GruModel, snapshot: St
   const floats = model.config.numLayers * model.config.hiddenSize;
   const C = state.columns;
   const decoded = snapshot.series.map((s, i) => {
-    if (typeof s?.id !== 'string' || s.id.length === 0 || s.id.length > MAX_SERIES_ID_LENGTH) throw stateError(`series[${i}] has no valid id`);
+    if (!isSeriesId(s?.id)) throw stateError(`series[${i}] has no valid id`);
     if (!Number.isSafeInteger(s.steps) || s.steps < 0) throw stateError(`series[${i}] ("${s.id}") has invalid steps`);
     const bytes = typeof s.state === 'string' ? Buffer.from(s.state, 'base64') : Buffer.alloc(0);
     if (bytes.length !== floats * 4) throw stateError(`series[${i}] ("${s.id}") state has ${bytes.length} bytes, expected ${floats * 4}`);

@@ -1,5 +1,6 @@
 import { type CodesOf, ErrorCodes, InputError } from '../errors.js';
 import type { Normaliser } from '../model/normaliser.js';
+import { MAX_SERIES_ID_LENGTH, isSeriesId } from '../state/series-id.js';
 
 /** What producers write to a predictor. `value` is accepted for one-column models. */
 export interface Sample {
@@ -20,12 +21,9 @@ export interface CheckedSample {
   line: number | undefined;
 }
 
-/** Series ids are user data, but bounded: a megabyte "id" is an attack, not a sensor. */
-export const MAX_SERIES_ID_LENGTH = 256;
-
 function reject(code: CodesOf<'InputError'>, message: string, sample: Record<string, unknown> | null): InputError {
   const details: Record<string, unknown> = {};
-  if (sample && typeof sample.series === 'string' && sample.series.length <= MAX_SERIES_ID_LENGTH) details.series = sample.series;
+  if (sample && isSeriesId(sample.series)) details.series = sample.series;
   if (sample && Number.isSafeInteger(sample.line)) details.line = sample.line;
   const where = details.line !== undefined ? `line ${details.line}: ` : '';
   return new InputError(code, `${where}${message}`, details);
@@ -38,7 +36,7 @@ export function checkSample(raw: unknown, columns: readonly string[], normaliser
   }
   const s = raw as Record<string, unknown>;
   const line = Number.isSafeInteger(s.line) ? (s.line as number) : undefined;
-  if (typeof s.series !== 'string' || s.series.length === 0 || s.series.length > MAX_SERIES_ID_LENGTH) {
+  if (!isSeriesId(s.series)) {
     throw reject(ErrorCodes.ERR_SERIES_ID, `"series" must be a non-empty string of at most ${MAX_SERIES_ID_LENGTH} characters`, s);
   }
   if (knownSeries && !knownSeries.has(s.series)) throw reject(ErrorCodes.ERR_UNKNOWN_SERIES, `unknown series "${s.series}"`, s);

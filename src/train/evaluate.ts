@@ -1,5 +1,5 @@
 import { arenaLayout, sharedFloats } from '../kernel/layout.js';
-import { packWeights } from '../kernel/pack-weights.js';
+import { packWeights } from '../model/pack-weights.js';
 import { createKernel } from '../kernel/select.js';
 import type { TrainingData } from './data.js';
 import type { Encoded, Split } from './encode.js';

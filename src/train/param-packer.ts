@@ -1,5 +1,6 @@
 import { type WeightLayout, weightLayout } from '../kernel/layout.js';
-import { type TorchGru, type TorchLayer, packWeightsInto } from '../kernel/pack-weights.js';
+import { packWeightsInto } from '../model/pack-weights.js';
+import type { TorchGru, TorchLayer } from '../model/torch-gru.js';
 import { seedLayerToTorchInto } from '../model/seed-to-torch.js';
 import type { ParamLayout } from './param-layout.js';
 

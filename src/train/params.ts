@@ -1,5 +1,5 @@
-import type { TorchGru } from '../kernel/pack-weights.js';
 import type { Tensor } from '../model/safetensors.js';
+import type { TorchGru } from '../model/torch-gru.js';
 import { seededRandom } from '../util/seeded-random.js';
 
 /** The sizes of a GRU(C, H, L) + Linear(H, C) forecaster, the only architecture the trainer makes. */

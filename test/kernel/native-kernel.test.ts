@@ -14,7 +14,7 @@ import { createJsKernel } from '../../src/kernel/js-kernel.js';
 import type { KernelContext } from '../../src/kernel/kernel.js';
 import { type GruShape, arenaLayout, kernelDescriptor, sharedFloats } from '../../src/kernel/layout.js';
 import { createNativeKernel, nativeAddonPath, nativeKernelStatus } from '../../src/kernel/native-kernel.js';
-import { packWeights } from '../../src/kernel/pack-weights.js';
+import { packWeights } from '../../src/model/pack-weights.js';
 import { availableKernels, createKernel } from '../../src/kernel/select.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
 

@@ -1,6 +1,6 @@
-import type { TorchGru, TorchLayer } from '../../kernel/pack-weights.js';
 import { type ModelConfig, readModelConfig } from '../model-config.js';
 import type { Tensor } from '../safetensors.js';
+import type { TorchGru, TorchLayer } from '../torch-gru.js';
 import { readOnnxGraph, type OnnxGruLayer } from './onnx-graph.js';
 import { decodeOnnx, onnxFormatError } from './onnx-proto.js';
 

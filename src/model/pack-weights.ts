@@ -1,19 +1,7 @@
-import { type GruShape, type WeightLayout, headRow, sharedFloats, weightLayout } from './layout.js';
-
-/** One layer in PyTorch's own shapes: weightIh [3H][in], weightHh [3H][H], biases [3H]; gate rows r, z, n. */
-export interface TorchLayer {
-  weightIh: Float32Array;
-  weightHh: Float32Array;
-  biasIh: Float32Array;
-  biasHh: Float32Array;
-}
-
-/** A GRU stack in PyTorch form (seed-variant files are rewritten into it by the model loader). */
-export interface TorchGru {
-  shape: GruShape;
-  layers: TorchLayer[];
-  head: { weight: Float32Array; bias: Float32Array } | null;
-}
+// The model layer's PyTorch form laid out in the kernel's shared form (kernel/layout.ts): the kernel
+// itself never sees the PyTorch form.
+import { type WeightLayout, headRow, sharedFloats, weightLayout } from '../kernel/layout.js';
+import type { TorchGru } from './torch-gru.js';
 
 export interface PackedWeights {
   layout: WeightLayout;
