@@ -50,6 +50,8 @@ const CODE_CLASS = {
   ERR_STATE_FORMAT: 'StateError',
   /** A worker failed repeatedly on the same batch; the batch's samples were rejected. */
   ERR_WORKER: 'WorkerError',
+  /** Running from source (tests) with a dist/ build older than the source: workers would run old code. */
+  ERR_STALE_BUILD: 'WorkerError',
   /** The native kernel refused its configuration or faulted while stepping (a bug, not bad input). */
   ERR_KERNEL: 'KernelError',
   /** The server cannot listen on the requested host and port (in use, not permitted, no such address). */

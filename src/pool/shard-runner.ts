@@ -1,10 +1,10 @@
 import { Piscina } from 'piscina';
 import { ErrorCodes, OptionError, WorkerError } from '../errors.js';
 import { type ArenaLayout, Control, type JobBuffers, STOP_SEQ, backupSlot, controlIndex, controlWords, copySlot, jobBuffers } from '../kernel/layout.js';
-import type { PackedWeights } from '../model/pack-weights.js';
 import type { KernelPreference } from '../kernel/select.js';
 import { defaultKernelPreference } from '../kernel/select.js';
-import { packagePath } from '../util/package-root.js';
+import type { PackedWeights } from '../model/pack-weights.js';
+import { workerFile } from '../util/worker-file.js';
 import type { ResidentStart } from './resident-loop.js';
 import { RowSplitter, type Shard } from './row-split.js';
 import { ShardStepper } from './shard-stepper.js';
@@ -101,7 +101,7 @@ export class ShardRunner {
     this.local = workers === 0 || mainThread ? new ShardStepper(init) : null;
     this.pool = workers > 0
       ? new Piscina({
-        filename: packagePath('dist/workers/gru-worker.js'),
+        filename: workerFile('gru-worker'),
         workerData: init,
         minThreads: workers,
         maxThreads: workers,

@@ -1,6 +1,6 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { packagePath } from '../util/package-root.js';
+import { workerFile } from '../util/worker-file.js';
 import type { RunMany } from './auto.js';
 import type { Baselines } from './baselines.js';
 import type { CandidateResult, CandidateSpec, EpochRecord } from './candidate.js';
@@ -40,7 +40,7 @@ export function createRunner(data: TrainingData, split: Split, base: Baselines, 
     if (threads === 1) {
       result = runTask(task(spec, run), (r) => hooks.onEpoch?.(run, spec, r));
     } else {
-      pool ??= new Piscina({ filename: packagePath('dist/workers/train-worker.js'), minThreads: 0, maxThreads: threads, concurrentTasksPerWorker: 1 });
+      pool ??= new Piscina({ filename: workerFile('train-worker'), minThreads: 0, maxThreads: threads, concurrentTasksPerWorker: 1 });
       const { port1, port2 } = new MessageChannel();
       // Epoch messages travel on their own port and may trail the task's result: wait for all of
       // them (the result's history says how many) so progress never reports a run's epochs after it.
