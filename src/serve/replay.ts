@@ -24,7 +24,19 @@ export interface ReplayOptions extends SourceSink {
   series: string | undefined;
   /** Forget a series between passes; resolves once the predictor has pushed everything before it. */
   resetSeries: (series: string) => Promise<void>;
+  /** The schedule's clock; tests pass a virtual one to check the schedule exactly. Default: real time. */
+  clock?: ReplayClock;
 }
+
+export interface ReplayClock {
+  now(): number;
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+const realClock: ReplayClock = {
+  now: () => performance.now(),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
+};
 
 /** Resolves `done` when a non-looping replay reaches the end (or when stopped). */
 export type ReplaySource = InputSource;
@@ -32,24 +44,25 @@ export type ReplaySource = InputSource;
 export function startReplay(options: ReplayOptions): ReplaySource {
   const period = 1000 / options.rate;
   const { gate } = options;
+  const clock = options.clock ?? realClock;
 
   async function pass(seen: Set<string>, signal: AbortSignal): Promise<void> {
-    let t0 = performance.now();
+    let t0 = clock.now();
     let k = 0;
     const parser = createInputParser({ path: options.path, format: 'csv', columns: options.columns, series: options.series });
     parser.on('invalid', options.onInvalid);
     await pipeline(createReadStream(options.path), parser, async (rows: AsyncIterable<{ series: string }>) => {
       for await (const row of rows) {
-        const wait = t0 + k * period - performance.now();
+        const wait = t0 + k * period - clock.now();
         // Below a millisecond a timer cannot help; the row is due, write it now.
-        if (wait >= 1) await sleep(wait, undefined, { signal });
+        if (wait >= 1) await clock.sleep(wait, signal);
         if (signal.aborted || gate.isClosed) return;
         seen.add(row.series);
         options.onSample();
         k++;
         if (!gate.write(row)) {
           await gate.drained();
-          const late = performance.now() - (t0 + k * period);
+          const late = clock.now() - (t0 + k * period);
           if (late > 0) t0 += late;
         }
       }

@@ -26,6 +26,12 @@ describe('serving examples', () => {
 
   it('subscriber.mjs receives what producer.mjs pushes', async () => {
     const base = handle.url.replace(/^http/, 'ws');
+    // What the server forecast for the series, to compare with what the subscriber printed.
+    const served = new Map<number, number[] | null>();
+    const onForecast = (r: { series: string; t: number; forecast: number[] | null }): void => {
+      if (r.series === 'example-series') served.set(r.t, r.forecast);
+    };
+    handle.events.on('forecast', onForecast);
     const sub = spawn(process.execPath, [join('examples', 'subscriber.mjs'), base, 'example-series', '30'], { cwd: repoRoot });
     let out = '';
     sub.stdout.on('data', (d) => (out += d));
@@ -43,5 +49,14 @@ describe('serving examples', () => {
     const lines = out.trim().split('\n').filter((l) => l.startsWith('example-series t='));
     expect(lines).toHaveLength(30);
     expect(lines[0]).toMatch(/^example-series t=1 actual=\S+ next=\d+\.\d\d$/);
+    handle.events.off('forecast', onForecast);
+    // The first 30 samples, in order, with the values producer.mjs sent and the server's forecasts.
+    lines.forEach((line, i) => {
+      const t = i + 1;
+      const [, actual, next] = /^example-series t=\d+ actual=(\S+) next=(\S+)$/.exec(line) ?? [];
+      expect(line.startsWith(`example-series t=${t} `), line).toBe(true);
+      expect(Number(actual)).toBe(80 + 60 * Math.sin(t / 25));
+      expect(next).toBe(served.get(t)?.map((v) => v.toFixed(2)).join(',') ?? '-');
+    });
   });
 });

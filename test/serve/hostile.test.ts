@@ -80,12 +80,18 @@ describe('hostile frames', () => {
     await stillServing(`after-utf8${path}`);
   });
 
-  it.each([['/ingest', 64 * 1024], ['/forecasts', 4 * 1024]] as const)('a message over maxPayload on %s (%i bytes): closed with 1009', async (path, max) => {
+  it.each([['/ingest', 64 * 1024], ['/forecasts', 4 * 1024]] as const)('a message over maxPayload on %s (%i bytes): closed with 1009, nothing of it processed', async (path, max) => {
+    const samplesBefore = handle.stats().samplesIn;
+    const errorsBefore = metric((await scrape(handle)).samples, 'gru_stream_ws_errors_total', { endpoint: path }) ?? 0;
     const client = await connect(wsUrl(handle, path));
+    // A valid sample, padded past the limit: refused for its size alone.
     client.send(JSON.stringify({ series: 'big', values: [1], pad: 'x'.repeat(max) }));
     expect(await client.closed).toBe(1009);
-    expect(handle.stats().samplesIn).toBe(handle.stats().samplesIn); // no crash reading stats
+    expect(client.count('ack')).toBe(0);
+    expect(handle.stats().samplesIn).toBe(samplesBefore);
+    expect(metric((await scrape(handle)).samples, 'gru_stream_ws_errors_total', { endpoint: path })).toBe(errorsBefore + 1);
     await stillServing(`after-oversize${path}`);
+    expect(watcher.count('forecast', 'big')).toBe(0);
   });
 });
 

@@ -24,7 +24,7 @@ function csvFile(): string {
 }
 
 describe('replay', () => {
-  it('paces rows at the rate, names the series after the file, and loops from a fresh state', async () => {
+  it('never runs ahead of the rate on real time (the exact schedule: replay-schedule.test.ts), names the series after the file, and loops from a fresh state', async () => {
     const model = trainedModels().find((m) => m.name === 'sunspot_gru')!.modelPath;
     const rate = 400;
     const startedAt = performance.now();
