@@ -6,7 +6,7 @@ import type { ResolvedTrainOptions } from './options.js';
  * The shape of a training run, fixed before any training starts so that it depends only on the data
  * and the options, never on how fast this machine happens to be today: that is what makes the same
  * seed give the same bytes. The time budget enters through a fixed cost model (COST_PER_UNIT, measured
- * with the portable backprop on a busy 2-core x86 machine) that caps the epochs; the wall clock is only a safety net.
+ * with the native backprop on a busy 2-core x86 machine) that caps the epochs; the wall clock is only a safety net.
  */
 export interface Plan {
   window: number;
@@ -27,7 +27,7 @@ export interface Plan {
 }
 
 /** Seconds per cost unit (one window time step of one hidden unit squared, forward and backward). */
-export const COST_PER_UNIT = 4e-8;
+export const COST_PER_UNIT = 6e-9;
 
 const MAX_EPOCHS = 400;
 
@@ -63,7 +63,7 @@ export function makePlan(data: TrainingData, split: Split, opts: ResolvedTrainOp
   // Overlapping windows repeat each other; a stride of window/8 keeps every row in ~8 windows.
   const stride = Math.max(1, Math.min(Math.floor(window / 8), Math.floor(totalStarts / 64)));
   let windowsPerEpoch = Math.max(1, Math.ceil(totalStarts / stride));
-  const budgetUnits = (0.8 * opts.timeBudget * Math.min(opts.threads, 2)) / COST_PER_UNIT;
+  const budgetUnits = (0.7 * opts.timeBudget * Math.min(opts.threads, 2)) / COST_PER_UNIT;
   const allRunsEpoch = (w: number): number => runHiddens.reduce((acc, h) => acc + epochUnits({ window, windowsPerEpoch: w }, h, opts.layers, C), 0);
   // Long series: fewer windows per epoch rather than fewer than 30 epochs to stop early in.
   windowsPerEpoch = Math.max(Math.min(windowsPerEpoch, 32), Math.min(windowsPerEpoch, Math.floor(budgetUnits / 30 / allRunsEpoch(1))));
