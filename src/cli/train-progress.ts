@@ -36,8 +36,8 @@ export function progressPrinter(out: Writable & { isTTY?: boolean; columns?: num
           const width = 20;
           const done = Math.round((width * (e.run + e.epoch / e.maxEpochs)) / e.runs);
           const bar = `${'█'.repeat(Math.min(width, done))}${'░'.repeat(Math.max(0, width - done))}`;
-          const line = `${bar} run ${e.run + 1}/${e.runs} ${e.label} | epoch ${e.epoch} | train ${num(e.trainLoss)} val ${num(e.valLoss)} MAE ${mae} | best ${e.bestEpoch} | ${clock(e.elapsed)} elapsed, ~${clock(e.remaining)} left`;
-          out.write(`\r\x1b[2K${line.slice(0, Math.max(40, (out.columns ?? 120) - 1))}`);
+          const line = `${bar} run ${e.run + 1}/${e.runs} ${e.label} | epoch ${e.epoch} | train ${num(e.trainLoss)} val ${num(e.valLoss)} MAE ${mae} | best ${e.bestEpoch} | ${clock(e.elapsed)}, ~${clock(e.remaining)} left`;
+          out.write(`\r\x1b[2K${line.slice(0, Math.max(40, (out.columns || 120) - 1))}`);
           drawn = true;
         } else if (e.elapsed - lastLine >= everySeconds) {
           lastLine = e.elapsed;
