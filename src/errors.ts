@@ -30,6 +30,8 @@ const CODE_CLASS = {
   ERR_SERIES_ID: 'InputError',
   /** A sample names a series outside the configured `knownSeries`. */
   ERR_UNKNOWN_SERIES: 'InputError',
+  /** A series handle (predictor.handle()) is not a handle, or its series has since been evicted or reset. */
+  ERR_SERIES_HANDLE: 'InputError',
   /** A sample is not an object of the documented shape. */
   ERR_SAMPLE_SHAPE: 'InputError',
   /** An input file (--input, --replay, a benchmark's data file) cannot be read. */

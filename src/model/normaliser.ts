@@ -35,27 +35,31 @@ export class Normaliser {
    * values at prevAt (meaningful when hasPrev). Returns false when no input exists yet.
    */
   encode(values: ArrayLike<number>, prev: Float64Array, prevAt: number, hasPrev: boolean, x: Float32Array, xAt: number): boolean {
+    return this.encodeFrom(values, 0, values.length, prev, prevAt, hasPrev, x, xAt);
+  }
+
+  /** encode() for the `columns` values at values[at..] of a larger array (the direct paths' rows). */
+  encodeFrom(values: ArrayLike<number>, at: number, columns: number, prev: Float64Array, prevAt: number, hasPrev: boolean, x: Float32Array, xAt: number): boolean {
     if (this.usesPrevious && !hasPrev) return false;
     const log = this.transform === 'log_return+zscore';
-    for (let c = 0; c < values.length; c++) {
-      const v = !this.usesPrevious ? values[c] : log ? Math.log(values[c]) - Math.log(prev[prevAt + c]) : values[c] - prev[prevAt + c];
+    for (let c = 0; c < columns; c++) {
+      const v = !this.usesPrevious ? values[at + c] : log ? Math.log(values[at + c]) - Math.log(prev[prevAt + c]) : values[at + c] - prev[prevAt + c];
       x[xAt + c] = (v - this.mean[c]) / this.std[c];
     }
     return true;
   }
 
+  /** Column c of one normalised forecast p in original units; `level` is that column's last raw value. */
+  decodeValue(p: number, c: number, level: number): number {
+    if (this.transform === 'none') return p;
+    const z = p * this.std[c] + this.mean[c];
+    return this.transform === 'log_return+zscore' ? level * Math.exp(z) : this.transform === 'diff+zscore' ? level + z : z;
+  }
+
   /** One normalised forecast (pred[at..], `columns` values) in original units; `level` is the last raw values. */
   decodeRow(pred: Float32Array, at: number, columns: number, level: ArrayLike<number>): number[] {
     const row = new Array<number>(columns);
-    for (let c = 0; c < columns; c++) {
-      const p = pred[at + c];
-      if (this.transform === 'none') {
-        row[c] = p;
-        continue;
-      }
-      const z = p * this.std[c] + this.mean[c];
-      row[c] = this.transform === 'log_return+zscore' ? level[c] * Math.exp(z) : this.transform === 'diff+zscore' ? level[c] + z : z;
-    }
+    for (let c = 0; c < columns; c++) row[c] = this.decodeValue(pred[at + c], c, this.transform === 'none' ? 0 : level[c]);
     return row;
   }
 

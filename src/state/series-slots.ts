@@ -21,6 +21,11 @@ export class SeriesSlots {
   private tail = NONE;
   private readonly free: Int32Array;
   private freeCount: number;
+  /**
+   * Per slot: how many series have left it. A series handle carries the generation it was issued
+   * in, so a handle kept past its series' eviction is recognised, never silently another series'.
+   */
+  readonly generation: Uint32Array;
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -30,6 +35,20 @@ export class SeriesSlots {
     // A stack popped from the end: slot 0 is handed out first, which keeps small runs' states together.
     this.free = Int32Array.from({ length: capacity }, (_, i) => capacity - 1 - i);
     this.freeCount = capacity;
+    this.generation = new Uint32Array(capacity);
+  }
+
+  /** The series in `slot`, or undefined when the slot is free. */
+  idAt(slot: number): string | undefined {
+    return this.idOf[slot];
+  }
+
+  /** Mark the series in `slot` most recently used (the caller knows the slot is taken). */
+  touchSlot(slot: number): void {
+    if (slot !== this.tail) {
+      this.unlink(slot);
+      this.append(slot);
+    }
   }
 
   get size(): number {
@@ -75,6 +94,7 @@ export class SeriesSlots {
     if (slot === undefined) return undefined;
     this.bySeries.delete(series);
     this.idOf[slot] = undefined;
+    this.generation[slot]++;
     this.unlink(slot);
     this.free[this.freeCount++] = slot;
     return slot;

@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { ErrorCodes, type GruStreamError, WorkerError, isGruStreamError } from '../errors.js';
+import { ErrorCodes, type GruStreamError, InputError, OptionError, WorkerError, isGruStreamError } from '../errors.js';
 import { arenaLayout } from '../kernel/layout.js';
 import type { GruModel } from '../model/model.js';
 import { Normaliser } from '../model/normaliser.js';
@@ -7,8 +7,9 @@ import { ShardRunner } from '../pool/shard-runner.js';
 import { SeriesState } from '../state/series-state.js';
 import { type StateSnapshot, exportSnapshot, importSnapshot } from '../state/snapshot.js';
 import { Batch, type BatchEntry } from './batch.js';
+import { DirectStepper, type RowSink } from './direct-stepper.js';
 import { type PredictorOptions, type ResolvedOptions, resolvePredictorOptions } from './predictor-options.js';
-import { type CheckedSample, checkSample } from './sample.js';
+import { type CheckedSample, MAX_SERIES_ID_LENGTH, checkSample } from './sample.js';
 
 interface Waiting {
   sample: CheckedSample | null;
@@ -78,6 +79,10 @@ export class Predictor extends Transform {
   private readonly counters = { samplesIn: 0, forecastsOut: 0, rejected: 0, evicted: 0 };
   /** The runner once it has started (stats() reads its worker-restart count). */
   private started: ShardRunner | null = null;
+  /** writeBatch() and the NDJSON fast path: rows without sample objects. */
+  private readonly direct: DirectStepper;
+  /** Decoded levels of one row's forecast path (writeBatch with horizon > 1). */
+  private readonly pathLevels: Float64Array;
 
   constructor(model: GruModel, options: PredictorOptions = {}) {
     const resolved = resolvePredictorOptions(model, options);
@@ -106,6 +111,127 @@ export class Predictor extends Transform {
     });
     // Surface a pool that cannot start as a stream error, not an unhandled rejection.
     this.runner.then((runner) => (this.started = runner), (err) => this.destroy(err));
+    this.direct = new DirectStepper({
+      state: this.state,
+      normaliser: this.normaliser,
+      runner: this.runner,
+      batchOf: this.batchOf,
+      nextSeq: () => this.nextSeq++,
+      maxBatch: resolved.maxBatch,
+      horizon: resolved.horizon,
+      outputSize: model.config.outputSize,
+      onBatch: (size, latencyMs) => this.emit('batch', { size, latencyMs }),
+    });
+    this.pathLevels = new Float64Array(resolved.horizon * model.config.outputSize);
+  }
+
+  /**
+   * A series handle: an integer naming `series` that writeBatch() takes instead of the id, so a hot
+   * loop skips the id lookup (a cold string's hash-table probe at a million live series costs more
+   * than the step). Registers the series now (a zero state, as its first sample would). A handle
+   * stays valid until its series is evicted or reset; after that writeBatch refuses it with
+   * ERR_SERIES_HANDLE rather than step another series.
+   */
+  handle(series: string): number {
+    this.checkId(series, null);
+    const slot = this.state.acquire(series, this.onEvict);
+    return this.state.slots.generation[slot] * this.options.capacity + slot;
+  }
+
+  /**
+   * The binary API: one sample per row, `series[i]` (ids, or handles from handle()) with the
+   * model's columns at values[i*C .. i*C+C). Steps them after every earlier write, in order (a
+   * series may appear more than once), and resolves with the forecasts in original units:
+   * [rows][horizon][outputSize] floats, NaN where a series has no forecast yet. The same state,
+   * arithmetic and events as writing the rows as samples; nothing changes if any row is invalid
+   * (the error names the row). Do not write samples to the stream while a writeBatch is pending.
+   */
+  async writeBatch(series: readonly string[] | ArrayLike<number>, values: Float32Array, out?: Float32Array): Promise<Float32Array> {
+    const n = series.length;
+    const C = this.columns;
+    const O = this.model.config.outputSize;
+    const H = this.options.horizon;
+    if (values.length !== n * C) throw new InputError(ErrorCodes.ERR_INPUT_WIDTH, `writeBatch: ${n} rows of ${C} values (${this.model.config.columns.join(', ')}) need ${n * C} floats, got ${values.length}`);
+    const result = out ?? new Float32Array(n * H * O);
+    if (result.length < n * H * O) throw new OptionError(`writeBatch: out holds ${result.length} floats, ${n * H * O} needed`, { option: 'out' });
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      const why = Number.isFinite(v) ? this.normaliser.rejectValue(v) : 'is not a finite number';
+      if (why) throw new InputError(ErrorCodes.ERR_NON_FINITE, `writeBatch: row ${Math.floor(i / C)}: ${this.model.config.columns[i % C]} ${v} ${why.replace(`${v} `, '')}`, { row: Math.floor(i / C) });
+    }
+    await this.whenIdle();
+    const byHandle = n > 0 && typeof series[0] === 'number';
+    for (let i = 0; i < n; i++) {
+      if (byHandle) this.slotOfHandle(series[i] as number, i);
+      else this.checkId(series[i] as string, i);
+    }
+    const ids = series as readonly string[];
+    const slotOf = byHandle ? (i: number) => this.slotOfHandle(series[i] as number, i, true) : (i: number) => this.state.acquire(ids[i], this.onEvict);
+    const levels = this.pathLevels;
+    const sink: RowSink = (i, row, _t, bout) => {
+      const dst = i * H * O;
+      if (row < 0) {
+        result.fill(Number.NaN, dst, dst + H * O);
+        return;
+      }
+      for (let k = 0; k < H; k++) {
+        for (let o = 0; o < O; o++) {
+          // Each step of a path is decoded from the previous step's level, as decodePath does.
+          const level = k === 0 ? values[i * C + o] : levels[(k - 1) * O + o];
+          levels[k * O + o] = this.normaliser.decodeValue(bout[(row * H + k) * O + o], o, level);
+          result[dst + k * O + o] = levels[k * O + o];
+        }
+      }
+    };
+    this.counters.samplesIn += n;
+    try {
+      await this.direct.run(n, slotOf, values, sink);
+    } catch (err) {
+      const fault = isGruStreamError(err) ? err : new WorkerError(ErrorCodes.ERR_WORKER, `stepping a batch failed: ${(err as Error).message}`);
+      this.destroy(fault);
+      throw fault;
+    }
+    this.counters.forecastsOut += n;
+    return result;
+  }
+
+  /** @internal The NDJSON fast path's entry: rows already validated; see DirectStepper.run. */
+  async stepRows(count: number, slotOf: (i: number) => number, values: ArrayLike<number>, sink: RowSink): Promise<void> {
+    await this.whenIdle();
+    await this.direct.run(count, slotOf, values, sink);
+  }
+
+  /** @internal Slot of a validated id, acquired (the NDJSON fast path). */
+  acquireSlot(series: string): number {
+    return this.state.acquire(series, this.onEvict);
+  }
+
+  /** @internal Counts rows the fast path handled as stats() does for samples. */
+  countDirect(samplesIn: number, forecastsOut: number, rejected: number): void {
+    this.counters.samplesIn += samplesIn;
+    this.counters.forecastsOut += forecastsOut;
+    this.counters.rejected += rejected;
+  }
+
+  private checkId(series: unknown, row: number | null): void {
+    const where = row === null ? '' : `writeBatch: row ${row}: `;
+    const details = row === null ? {} : { row };
+    if (typeof series !== 'string' || series.length === 0 || series.length > MAX_SERIES_ID_LENGTH) {
+      throw new InputError(ErrorCodes.ERR_SERIES_ID, `${where}a series id must be a non-empty string of at most ${MAX_SERIES_ID_LENGTH} characters`, details);
+    }
+    if (this.options.knownSeries && !this.options.knownSeries.has(series)) throw new InputError(ErrorCodes.ERR_UNKNOWN_SERIES, `${where}unknown series "${series}"`, { ...details, series });
+  }
+
+  /** The slot a handle names, checked against the slot's generation; `touch` marks it recently used. */
+  private slotOfHandle(h: number, row: number, touch = false): number {
+    const capacity = this.options.capacity;
+    const slot = h % capacity;
+    const slots = this.state.slots;
+    if (!Number.isSafeInteger(h) || h < 0 || slots.idAt(slot) === undefined || slots.generation[slot] !== (h - slot) / capacity) {
+      throw new InputError(ErrorCodes.ERR_SERIES_HANDLE, `writeBatch: row ${row}: ${String(h)} is not a live series handle (never issued, or its series was evicted or reset)`, { row });
+    }
+    if (touch) slots.touchSlot(slot);
+    return slot;
   }
 
   stats(): PredictorStats {
