@@ -1,8 +1,9 @@
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { GruStreamError } from '../errors.js';
+import { createFastPredict } from '../stream/fast-ndjson.js';
 import { createNdjsonWriter } from '../stream/ndjson-writer.js';
 import { BUNDLED_MODEL, bundledModelPath } from '../model/bundled-model.js';
-import { type InputFormat, assertReadableFile, openInput } from '../stream/open-input.js';
+import { type InputFormat, assertReadableFile, isCsvInput, openInput } from '../stream/open-input.js';
 import { createPredictor } from '../stream/predictor.js';
 import { type InvalidPolicy, PREDICTOR_NUMBERS } from '../stream/predictor-options.js';
 import { flagErrors, intFlag, parseCommandArgs, usageError } from './args.js';
@@ -73,11 +74,25 @@ Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples reje
       rejected++;
       io.stderr.write(`gru-stream: ${err.code}: ${err.message}\n`);
     };
-    input.parser.on('invalid', report);
     predictor.on('invalid', report);
+    const withActual = v['with-actual'] === true;
     try {
-      const writer = createNdjsonWriter({ omit: v['with-actual'] ? [] : ['actual'] });
-      await pipeline(input.source, input.parser, predictor, writer, io.stdout, { end: io.stdout !== process.stdout });
+      if (isCsvInput(inputPath, format as InputFormat | undefined)) {
+        input.parser.on('invalid', report);
+        const writer = createNdjsonWriter({ omit: withActual ? [] : ['actual'] });
+        await pipeline(input.source, input.parser, predictor, writer, io.stdout, { end: io.stdout !== process.stdout });
+      } else {
+        // NDJSON: the fast path parses, steps and prints in one transform (same output and errors).
+        const fast = createFastPredict(predictor, { withActual });
+        fast.on('invalid', report);
+        try {
+          await pipeline(input.source, fast, io.stdout, { end: io.stdout !== process.stdout });
+        } finally {
+          predictor.end();
+          predictor.resume();
+          await finished(predictor).catch(() => undefined);
+        }
+      }
     } catch (err) {
       // A closed stdout (`| head`) is the reader's choice, not a failure.
       if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;

@@ -25,12 +25,16 @@ export function checkInputFormat(format: unknown): InputFormat | undefined {
   throw new OptionError(`options.format must be "ndjson" or "csv" (got ${JSON.stringify(format)})`, { option: 'format' });
 }
 
+/** CSV when asked or when the path ends in .csv; NDJSON otherwise. */
+export function isCsvInput(path: string | undefined, format: unknown): boolean {
+  const checked = checkInputFormat(format);
+  return checked === 'csv' || (checked === undefined && path !== undefined && extname(path).toLowerCase() === '.csv');
+}
+
 /** The parser for an input: CSV when asked or when the path ends in .csv, NDJSON otherwise. */
 export function createInputParser(options: InputParserOptions): Transform {
-  const { path, columns } = options;
-  const format = checkInputFormat(options.format);
-  const csv = format === 'csv' || (format === undefined && path !== undefined && extname(path).toLowerCase() === '.csv');
-  if (!csv) return createNdjsonParser();
+  const { path, format, columns } = options;
+  if (!isCsvInput(path, format)) return createNdjsonParser();
   const fromFile = path !== undefined && path !== '-';
   const source = options.series ?? (fromFile ? basename(path, extname(path)) : path === '-' ? 'stdin' : undefined);
   return createCsvParser({ columns, ...(source === undefined ? {} : { source }) });

@@ -201,6 +201,11 @@ export class Predictor extends Transform {
     await this.direct.run(count, slotOf, values, sink);
   }
 
+  /** @internal The NDJSON fast path decodes and validates with the predictor's own normaliser. */
+  normaliserForFastPath(): Normaliser {
+    return this.normaliser;
+  }
+
   /** @internal Slot of a validated id, acquired (the NDJSON fast path). */
   acquireSlot(series: string): number {
     return this.state.acquire(series, this.onEvict);
