@@ -3,7 +3,8 @@ import { ErrorCodes, type GruStreamError, InputError, isGruStreamError } from '.
 import { scanNumber, scannedNumber } from './fast-number.js';
 import { LineSplitter } from './line-splitter.js';
 import type { Predictor } from './predictor.js';
-import { MAX_SERIES_ID_LENGTH, checkSample } from './sample.js';
+import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
+import { checkSample } from './sample.js';
 
 export interface FastPredictOptions {
   /** Print each sample's own values as "actual" (predict --with-actual). */

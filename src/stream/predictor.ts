@@ -9,7 +9,8 @@ import { type StateSnapshot, exportSnapshot, importSnapshot } from '../state/sna
 import { Batch, type BatchEntry } from './batch.js';
 import { DirectStepper, type RowSink } from './direct-stepper.js';
 import { type PredictorOptions, type ResolvedOptions, resolvePredictorOptions } from './predictor-options.js';
-import { type CheckedSample, MAX_SERIES_ID_LENGTH, checkSample } from './sample.js';
+import { type CheckedSample, checkSample } from './sample.js';
+import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
 
 interface Waiting {
   sample: CheckedSample | null;
