@@ -296,9 +296,12 @@ export class ShardRunner {
   private async done(shard: Shard, lane: Lane): Promise<boolean> {
     const at = controlIndex(shard.thread, Control.doneSeq);
     for (;;) {
-      if (this.isDone(shard)) return true;
+      // Wait on the very value that was checked: loading it a second time for waitAsync would lose a
+      // doneSeq stored (and notified) between the two loads, and the wait would never end.
+      const seen = Atomics.load(this.control, at);
+      if (seen === shard.seq) return true;
       if (lane.gone) return this.isDone(shard);
-      const w = Atomics.waitAsync(this.control, at, Atomics.load(this.control, at));
+      const w = Atomics.waitAsync(this.control, at, seen);
       if (w.async) await w.value;
     }
   }
