@@ -52,7 +52,7 @@ describe('resident worker loops', () => {
     await Promise.all([single.runner.close(), pooled.runner.close()]);
   });
 
-  it('a worker that exits mid-shard on every other batch is rolled back and redone: nothing lost or doubled', async () => {
+  it('a worker that exits mid-shard on every fourth shard is rolled back and redone: nothing lost or doubled', async () => {
     const clean = await setup(0, false);
     let shards = 0;
     let injected = 0;
@@ -60,7 +60,10 @@ describe('resident worker loops', () => {
     const expected = await clean.runAll();
     expect(await crashy.runAll()).toEqual(expected);
     expect(crashy.live()).toEqual(clean.live());
-    expect(injected).toBe(3);
+    // The splitter follows measured speed, so a batch may go to one worker alone (an empty shard is
+    // dropped): the shard count depends on timing, the rule "every fourth shard dies" does not.
+    expect(injected).toBe(Math.ceil(shards / 4));
+    expect(injected).toBeGreaterThanOrEqual(2);
     expect(crashy.runner.crashes).toBe(injected);
     await Promise.all([clean.runner.close(), crashy.runner.close()]);
   });
