@@ -14,7 +14,7 @@
  *   node bench/run.mjs [--quick] [--only workloads,sweep,live,e2e,train] [--budget-s S]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -65,10 +65,28 @@ let failed = false;
 // ── machine ──────────────────────────────────────────────────────────────────────────────
 const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
 const flags = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1].trim().split(/\s+/) ?? [];
+/**
+ * "Quiet" = the 1-minute load average is at most half a core per core before a section starts: on a
+ * shared machine other processes take cores from the measurement, and every figure is suspect when
+ * they do. Printed beside every section, so a reader can tell a slow machine from a slow program.
+ */
+const QUIET_LOAD_PER_CORE = 0.5;
+const loadNow = () => {
+  const [one, five, fifteen] = loadavg().map((x) => Number(x.toFixed(2)));
+  return { load_1m: one, load_5m: five, load_15m: fifteen, quiet: one <= QUIET_LOAD_PER_CORE * cpus().length };
+};
+const loadText = (l) => `load average ${l.load_1m} / ${l.load_5m} / ${l.load_15m} (1/5/15 min): ${l.quiet ? 'quiet' : `NOT quiet (over ${QUIET_LOAD_PER_CORE} per core): figures are noisy`}`;
+const sectionLoad = (name) => {
+  const l = loadNow();
+  record('load', { section: name, ...l });
+  log(`${name}: ${loadText(l)}`);
+  return `Load before this section: ${loadText(l)}.`;
+};
 const machine = {
   cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
-  simd: ['avx2', 'fma', 'avx512f'].filter((f) => flags.includes(f)).join(' '),
+  simd: ['avx2', 'fma', 'avx512f', 'avx512vl'].filter((f) => flags.includes(f)).join(' '),
+  ...loadNow(),
   mem_gib: Math.round(totalmem() / 2 ** 30),
   node: process.version,
   date: new Date().toISOString(),
@@ -76,13 +94,14 @@ const machine = {
 };
 record('machine', machine);
 log(`machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), ${machine.mem_gib} GiB, Node ${machine.node}; kernels available: ${machine.kernels.join(', ')}`);
+log(`machine: ${loadText(machine)}`);
 
 // Only the workload and sweep sections compare with ORT: `--only train` (or live, e2e) needs no install.
 const ort = only.has('workloads') || only.has('sweep') ? ensureOrt(join(here, 'peers')) : { ok: false, reason: 'not needed by the selected sections' };
 record('ort', ort);
 log(ort.ok ? `onnxruntime-node ${ort.version}` : `onnxruntime-node unavailable: ${ort.reason}`);
 
-const md = [`# gru-stream bench run ${machine.date}`, '', `Machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), ${machine.mem_gib} GiB; Node ${machine.node}; kernels available: ${machine.kernels.join(', ')}; onnxruntime-node ${ort.ok ? ort.version : `unavailable (${ort.reason})`}.`, ''];
+const md = [`# gru-stream bench run ${machine.date}`, '', `Machine: ${machine.cpu}, ${machine.cores} cores (${machine.simd}), ${machine.mem_gib} GiB; Node ${machine.node}; kernels available: ${machine.kernels.join(', ')}; onnxruntime-node ${ort.ok ? ort.version : `unavailable (${ort.reason})`}; at start, ${loadText(machine)}.`, ''];
 
 /**
  * The kernel is pinned to the fastest one available at start: if it stops loading mid-run (e.g. the
@@ -109,6 +128,7 @@ async function ortBench(file, extra) {
 // ── 1. shared workloads ──────────────────────────────────────────────────────────────────
 const workloadRows = [];
 if (only.has('workloads')) {
+  const before = sectionLoad('workloads');
   for (const threads of [1, 2]) {
     log(`W1–W3, ${threads} thread(s)…`);
     const gru = await gruBench(workloadsFile, ['--threads', String(threads), '--budget-s', String(budget)]);
@@ -116,7 +136,7 @@ if (only.has('workloads')) {
     for (const r of [...gru, ...peer]) record('workload', r);
     for (const id of ['W1', 'W2', 'W3']) workloadRows.push({ workload: id, threads, gru: gru.find((r) => r.workload === id) ?? null, ort: peer.find((r) => r.workload === id) ?? null });
   }
-  md.push('## W1–W3 (PyTorch-generated workloads), medians of timed ticks', '', workloadTable(workloadRows), '');
+  md.push('## W1–W3 (PyTorch-generated workloads), medians of timed ticks', '', before, '', workloadTable(workloadRows), '');
   md.push('`*` = stopped by the time budget before the last tick. PyTorch figures are quoted from ../shared/bench/README.md (another run on a machine of the same kind); only the ORT ratios are same-run.', '');
   if (ort.ok) {
     // The sweep's ONNX files come from our own exporter: check it against PyTorch on W2 first.
@@ -138,6 +158,7 @@ if (only.has('sweep')) {
   const seriesList = [1, 64, 1024, 65536];
   const ticksFor = { 1: [2000, 50], 64: [400, 20], 1024: [40, 5], 65536: [6, 2] };
   const points = hiddens.flatMap((H) => seriesList.map((S) => ({ id: `H${H}_S${S}`, input: I, hidden: H, layers: 1, series: S, ticks: ticksFor[S][0], warmup_ticks: ticksFor[S][1] })));
+  const sweepBefore = sectionLoad('sweep');
   log(`sweep: writing ${points.length} random workloads…`);
   const { file } = writeSweep(join(outDir, 'sweep'), points);
   const rows = [];
@@ -177,12 +198,13 @@ if (only.has('sweep')) {
     record('sweep', { ...row, gru: row.gru && { ...row.gru, final_forecasts: undefined }, ort: row.ort && { ...row.ort, final_forecasts: undefined, forecasts_at: undefined } });
     rows.push(row);
   }
-  md.push('## Sweep: random weights, input 8, 1 layer, 1 thread', '', sweepTable(rows), '');
+  md.push('## Sweep: random weights, input 8, 1 layer, 1 thread', '', sweepBefore, '', sweepTable(rows), '');
   md.push('GFLOP/s counts 6·H·(I+H) + 2·H flops per series-step. Forecasts of the two peers are compared at gru-stream\'s last tick (within 1e-5 = agree).', '');
 }
 
 // ── 3. live series ───────────────────────────────────────────────────────────────────────
 if (only.has('live')) {
+  const liveBefore = sectionLoad('live');
   const rows = [];
   for (const live of [1024, 16384, 262144, 1048576]) {
     log(`live series ${live}…`);
@@ -192,12 +214,13 @@ if (only.has('live')) {
       rows.push(r.lines[0]);
     } else log(`live-series ${live} failed: ${r.stderr.slice(0, 400)}`);
   }
-  md.push('## Live series: H=16, input 8, 1 thread; each tick steps 1,024 of the live series (looked up by id)', '', liveTable(rows), '');
+  md.push('## Live series: H=16, input 8, 1 thread; each tick steps 1,024 of the live series (looked up by id, or by handle)', '', liveBefore, '', liveTable(rows), '');
   md.push('RSS per series = RSS growth after giving every series an id, a slot and one step, / live series (ids + map + arena). The arena alone is the fixed per-slot figure.', '');
 }
 
 // ── 4. end to end ────────────────────────────────────────────────────────────────────────
 if (only.has('e2e')) {
+  const e2eBefore = sectionLoad('e2e');
   const spec = JSON.parse(readFileSync(workloadsFile, 'utf8')).workloads.find((w) => w.id === 'W2');
   const f32 = (p) => {
     const b = readFileSync(resolve(dirname(workloadsFile), p));
@@ -221,7 +244,13 @@ if (only.has('e2e')) {
     record('e2e', r);
     runs.push(r);
   }
-  md.push('## End to end: `gru-stream predict --format ndjson` through pipes, W2 (1,024 interleaved series)', '', e2eTable(runs, kernelW2), '');
+  log('binary API end to end…');
+  const bin = await runNode([join(here, 'lib', 'e2e-binary.mjs'), model, resolve(dirname(workloadsFile), spec.files.inputs), resolve(dirname(workloadsFile), spec.files.reference), String(spec.series), String(spec.input), String(quick ? 30 : spec.ticks), String(spec.warmup_ticks)]);
+  const b = bin.lines[0] ?? { path: 'predictor.writeBatch', error: bin.stderr.slice(0, 300) };
+  if (!(b.max_abs_diff <= 1e-5)) failed = true;
+  record('e2e', b);
+  runs.push(b);
+  md.push('## End to end: `gru-stream predict --format ndjson` through pipes, and the binary API, W2 (1,024 interleaved series)', '', e2eBefore, '', e2eTable(runs, kernelW2), '');
   md.push('The model is W2 saved as a safetensors state_dict (bench/out/W2.safetensors); every forecast is checked against W2.ref.f32. Warm-up ticks are answered before the clock starts; the rate is timed samples / seconds from the first timed write to the last forecast line.', '');
 }
 

@@ -62,8 +62,25 @@ for (let t = 0; t < WARMUP + TICKS; t++) {
     kernelTimes[t - WARMUP] = (t2 - t1) * 1000;
   }
 }
+// The same ticks through series handles (predictor.handle()): a handle is the slot plus a generation,
+// checked and marked recently used per sample (Predictor.slotOfHandle), no id lookup.
+const generation = slots.generation;
+const handleTimes = new Float64Array(TICKS);
+for (let t = 0; t < WARMUP + TICKS; t++) {
+  const offset = t % stride;
+  const t0 = performance.now();
+  for (let b = 0; b < ACTIVE; b++) {
+    const slot = (offset + b * stride) % live;
+    if (generation[slot] !== 0 || slots.idAt(slot) === undefined) throw new Error('stale handle');
+    slots.touchSlot(slot);
+    slotsOf[b] = slot;
+  }
+  kernel.step(ACTIVE, slotsOf, inputs, out);
+  if (t >= WARMUP) handleTimes[t - WARMUP] = (performance.now() - t0) * 1000;
+}
 const st = tickStats(times);
 const kt = tickStats(kernelTimes);
+const ht = tickStats(handleTimes);
 process.stdout.write(`${JSON.stringify({
   live_series: live,
   hidden: H,
@@ -78,4 +95,5 @@ process.stdout.write(`${JSON.stringify({
   // The split shows which part grows with N: the id → slot map, or the kernel's state reads.
   p50_kernel_us: Number(kt.p50Us.toFixed(2)),
   p50_lookup_us: Number((st.p50Us - kt.p50Us).toFixed(2)),
+  p50_handle_tick_us: Number(ht.p50Us.toFixed(2)),
 })}\n`);

@@ -54,13 +54,14 @@ export function sweepTable(points) {
 }
 
 export function liveTable(points) {
-  const rows = points.map((p) => [p.live_series.toLocaleString('en-US'), p.hidden, p.kernel, p.rss_bytes_per_series, p.arena_bytes_per_series, us(p.p50_tick_us), us(p.p99_tick_us), us(p.p50_lookup_us), us(p.p50_kernel_us)]);
-  return table(['live series', 'H', 'kernel', 'RSS bytes / series', 'arena bytes / series', 'p50 µs (1,024 active)', 'p99 µs', 'p50 id→slot lookup µs', 'p50 kernel µs'], rows);
+  const base = points[0]?.p50_handle_tick_us;
+  const rows = points.map((p) => [p.live_series.toLocaleString('en-US'), p.hidden, p.kernel, p.rss_bytes_per_series, p.arena_bytes_per_series, us(p.p50_tick_us), us(p.p99_tick_us), us(p.p50_lookup_us), us(p.p50_kernel_us), us(p.p50_handle_tick_us), base ? `${(p.p50_handle_tick_us / base).toFixed(2)}×` : '—']);
+  return table(['live series', 'H', 'kernel', 'RSS bytes / series', 'arena bytes / series', 'p50 µs by id (1,024 active)', 'p99 µs', 'p50 id→slot lookup µs', 'p50 kernel µs', 'p50 µs by handle', 'by handle / first row'], rows);
 }
 
 export function e2eTable(runs, kernelW2) {
-  const rows = runs.map((r) => [r.workers, r.error ? `failed: ${r.error}` : n(r.samples_per_s), n(r.samples), r.max_abs_diff?.toExponential?.(2) ?? '—', n(kernelW2), `**${ratio(r.samples_per_s, kernelW2)}**`]);
-  return table(['predict --workers', 'samples/s (NDJSON in → NDJSON out)', 'timed samples', 'max abs(forecast − ref)', 'kernel W2 steps/s (bench, 1 thread)', 'e2e / kernel'], rows);
+  const rows = runs.map((r) => [r.path ?? `predict --workers ${r.workers}`, r.error ? `failed: ${r.error}` : n(r.samples_per_s), n(r.samples), r.max_abs_diff?.toExponential?.(2) ?? '—', n(kernelW2), `**${ratio(r.samples_per_s, kernelW2)}**`]);
+  return table(['path', 'samples/s', 'timed samples', 'max abs(forecast − ref)', 'kernel W2 steps/s (bench, 1 thread, same run)', 'e2e / kernel'], rows);
 }
 
 /** PyTorch 1.13, one thread, 80 epochs of the sunspot_gru recipe: fixtures README, another run. */
