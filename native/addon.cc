@@ -23,8 +23,14 @@
 
 #include "gru_kernel.h"
 #include "gru_train_addon.h"
+#include "napi-args.h"
 
 namespace {
+
+using napi_args::cpuSupported;
+using napi_args::readInt;
+using napi_args::readObject;
+using napi_args::typedArray;
 
 struct Bound {
   napi_ref ref = nullptr;
@@ -39,22 +45,9 @@ struct Kernel {
   Bound slots, inputs, out;
 };
 
-bool cpuSupported() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
 napi_value fail(napi_env env, const char* message) {
   napi_throw_error(env, "ERR_OPTION", message);
   return nullptr;
-}
-
-bool typedArray(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  if (napi_get_typedarray_info(env, v, &type, length, data, nullptr, nullptr) != napi_ok) return false;
-  return type == want;
 }
 
 void release(napi_env env, Bound* b) {
@@ -126,28 +119,6 @@ bool regionsFit(const GruKernelState* k, size_t wlen) {
   }
   return k->O == 0 || (k->headRowStride >= H && k->headW + static_cast<size_t>(k->O - 1) * k->headRowStride + H <= wlen &&
                        k->headB + k->O <= wlen);
-}
-
-// Reads desc[name] as a whole number in [0, 2^31); false (and *ok = false) if it is not one.
-int32_t readInt(napi_env env, napi_value obj, const char* name, bool* ok) {
-  napi_value v;
-  double d = -1;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_get_value_double(env, v, &d) != napi_ok ||
-      !(d >= 0 && d < 2147483648.0) || d != static_cast<double>(static_cast<int32_t>(d))) {
-    *ok = false;
-    return 0;
-  }
-  return static_cast<int32_t>(d);
-}
-
-napi_value readObject(napi_env env, napi_value obj, const char* name, bool* ok) {
-  napi_value v = nullptr;
-  napi_valuetype type = napi_undefined;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok || type != napi_object) {
-    *ok = false;
-    return nullptr;
-  }
-  return v;
 }
 
 // Fills k's shape, strides and regions from a KernelDescriptor (layout.ts), by name. Returns an

@@ -16,8 +16,14 @@
 #include <stdlib.h>
 
 #include "gru_train.h"
+#include "napi-args.h"
 
 namespace {
+
+using napi_args::cpuSupported;
+using napi_args::readInt;
+using napi_args::readObject;
+using napi_args::typedArray;
 
 struct Trainer {
   GruTrainState s;
@@ -26,14 +32,6 @@ struct Trainer {
 napi_value fail(napi_env env, const char* message) {
   napi_throw_error(env, "ERR_KERNEL", message);
   return nullptr;
-}
-
-bool floats(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length) {
-  bool is = false;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  napi_typedarray_type type;
-  if (napi_get_typedarray_info(env, v, &type, length, data, nullptr, nullptr) != napi_ok) return false;
-  return type == want;
 }
 
 void finalize(napi_env, void* data, void*) {
@@ -55,26 +53,21 @@ napi_value run(napi_env env, napi_callback_info info) {
   int32_t burnIn, rows;
   napi_valuetype h0Type;
   napi_typeof(env, argv[3], &h0Type);
-  if (!floats(env, argv[0], napi_float32_array, &w, &wl) || wl < s->weightFloats) return fail(env, "weights must be a Float32Array of the layout's length");
+  if (!typedArray(env, argv[0], napi_float32_array, &w, &wl) || wl < s->weightFloats) return fail(env, "weights must be a Float32Array of the layout's length");
   if (napi_get_value_int32(env, argv[4], &burnIn) != napi_ok || burnIn < 0 || burnIn >= s->T) return fail(env, "burnIn must be in [0, T)");
   if (napi_get_value_int32(env, argv[5], &rows) != napi_ok || rows < 1 || rows > s->maxRows) return fail(env, "rows must be in [1, maxRows]");
   const size_t R = rows, T = s->T;
-  if (!floats(env, argv[1], napi_float32_array, &in, &il) || il < T * R * s->I) return fail(env, "input must be a Float32Array of T*rows*I floats");
-  if (!floats(env, argv[2], napi_float32_array, &tg, &tl) || tl < T * R * s->O) return fail(env, "target must be a Float32Array of T*rows*O floats");
+  if (!typedArray(env, argv[1], napi_float32_array, &in, &il) || il < T * R * s->I) return fail(env, "input must be a Float32Array of T*rows*I floats");
+  if (!typedArray(env, argv[2], napi_float32_array, &tg, &tl) || tl < T * R * s->O) return fail(env, "target must be a Float32Array of T*rows*O floats");
   if (h0Type != napi_null && h0Type != napi_undefined &&
-      (!floats(env, argv[3], napi_float32_array, &h0, &hl) || hl < static_cast<size_t>(s->L) * R * s->H))
+      (!typedArray(env, argv[3], napi_float32_array, &h0, &hl) || hl < static_cast<size_t>(s->L) * R * s->H))
     return fail(env, "h0 must be null or a Float32Array of L*rows*H floats");
-  if (!floats(env, argv[6], napi_float64_array, &g, &gl) || gl < s->weightFloats) return fail(env, "grad must be a Float64Array of the layout's length");
+  if (!typedArray(env, argv[6], napi_float64_array, &g, &gl) || gl < s->weightFloats) return fail(env, "grad must be a Float64Array of the layout's length");
   const double loss = gru_train_step(s, static_cast<const float*>(w), static_cast<const float*>(in), static_cast<const float*>(tg),
                                      static_cast<const float*>(h0), burnIn, rows, static_cast<double*>(g));
   napi_value out;
   napi_create_double(env, loss, &out);
   return out;
-}
-
-bool cpuSupported() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
 // Every float the arithmetic reads lies inside the weights: whole rows of the packed regions, and
@@ -88,28 +81,6 @@ bool regionsFit(const GruTrainState* s) {
     if (r.wx + r.inSize * S > W || r.wh + H * S + 8 > W || r.bx + S > W || r.bhn + H > W) return false;
   }
   return s->headRowStride >= H && s->headW + (s->O - 1) * s->headRowStride + H <= W && s->headB + s->O <= W;
-}
-
-// desc[name] as a whole number in [0, 2^31); *ok = false if it is not one.
-int32_t readInt(napi_env env, napi_value obj, const char* name, bool* ok) {
-  napi_value v;
-  double d = -1;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_get_value_double(env, v, &d) != napi_ok ||
-      !(d >= 0 && d < 2147483648.0) || d != static_cast<double>(static_cast<int32_t>(d))) {
-    *ok = false;
-    return 0;
-  }
-  return static_cast<int32_t>(d);
-}
-
-napi_value readObject(napi_env env, napi_value obj, const char* name, bool* ok) {
-  napi_value v = nullptr;
-  napi_valuetype type = napi_undefined;
-  if (napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &type) != napi_ok || type != napi_object) {
-    *ok = false;
-    return nullptr;
-  }
-  return v;
 }
 
 // Fills s from the descriptor, by name; an error message or null. s->layers is allocated here.
