@@ -21,6 +21,7 @@ export type { CheckpointStore, PartitionCheckpoint } from './kafka/checkpoint-st
 export type { OutputRecord } from './kafka/partition-task.js';
 export { Predictor, createPredictor } from './stream/predictor.js';
 export type { ErrorRecord, Forecast, PredictorStats } from './stream/predictor.js';
+export type { IntervalBounds, IntervalFields, IntervalPathBounds } from './interval/interval-calibrator.js';
 export type { InvalidPolicy, PredictorOptions } from './stream/predictor-options.js';
 export type { Sample } from './stream/sample.js';
 export { createNdjsonParser } from './stream/ndjson-parser.js';

@@ -55,3 +55,14 @@ export async function flagErrors<T>(flags: Readonly<Record<string, string>>, fn:
     throw new UsageError(`--${flags[option]}: ${(err as Error).message}`, { ...(err as GruStreamError).details, flag: flags[option] });
   }
 }
+
+/**
+ * `--interval 0.9` or `--interval 0.8,0.95`: the level, or the levels, as numbers (text that is not
+ * a number becomes NaN, which the library refuses with ERR_OPTION on `interval`); undefined when
+ * the flag is absent.
+ */
+export function levelsFlag(raw: string | undefined): number | number[] | undefined {
+  if (raw === undefined) return undefined;
+  const levels = raw.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part)));
+  return levels.length === 1 ? levels[0] : levels;
+}

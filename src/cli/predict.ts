@@ -6,12 +6,12 @@ import { BUNDLED_MODEL, bundledModelPath } from '../model/bundled-model.js';
 import { type InputFormat, assertReadableFile, isCsvInput, openInput } from '../stream/open-input.js';
 import { createPredictor } from '../stream/predictor.js';
 import { type InvalidPolicy, PREDICTOR_NUMBERS } from '../stream/predictor-options.js';
-import { flagErrors, intFlag, parseCommandArgs, usageError } from './args.js';
+import { flagErrors, intFlag, levelsFlag, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
 
 /** Library options and the flags that set them (option errors are reported as usage errors on the flag). */
-const PREDICT_FLAGS = { workers: 'workers', horizon: 'horizon', capacity: 'capacity', onInvalid: 'on-invalid', format: 'format' };
+const PREDICT_FLAGS = { workers: 'workers', horizon: 'horizon', capacity: 'capacity', onInvalid: 'on-invalid', format: 'format', interval: 'interval' };
 const { workers, horizon, capacity } = PREDICTOR_NUMBERS;
 
 /** Exit code when the run finished but some input lines or samples were rejected. */
@@ -22,7 +22,7 @@ export const predictCommand: CliCommand = {
   summary: 'stream samples (NDJSON or CSV) through a model, one NDJSON forecast per sample',
   help: `Usage: gru-stream predict [--model FILE] [--meta KEY=VALUE ...] [--input FILE|-] [--format ndjson|csv]
                           [--workers N] [--horizon K] [--capacity N] [--on-invalid report|output|fail]
-                          [--with-actual]
+                          [--interval LEVELS] [--with-actual]
 
 Reads samples, keeps one hidden state per series, writes one NDJSON record per sample to stdout:
   {"series":"a","t":3,"forecast":[12.5]}      (forecast null when none exists yet)
@@ -38,6 +38,9 @@ ${MODEL_FLAGS_HELP}
                      name), t/time/date/year/index (else an unnamed first column) gives t
   --workers N        worker threads (default ${workers.fallback}: step on the main thread)
   --horizon K        forecast K steps ahead; adds "path": [[...] x K] (default ${horizon.fallback})
+  --interval L       prediction intervals at level L (0.9) or levels L1,L2 (0.8,0.95): adds
+                     "interval": {"level","lower","upper"} (or "intervals": [...]) per record, and
+                     "intervalPath" with --horizon; bounds null until the series is calibrated
   --capacity N       series kept at once before least-recently-used eviction (default ${capacity.fallback})
   --with-actual      also print each sample's own values as "actual"
   --on-invalid P     report (default): errors to stderr only; output: also an error record in
@@ -55,11 +58,13 @@ Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples reje
       capacity: { type: 'string' },
       'on-invalid': { type: 'string' },
       'with-actual': { type: 'boolean' },
+      interval: { type: 'string' },
     });
     if (positionals.length > 0) throw usageError(`gru-stream predict: unexpected argument "${positionals[0]}"`);
     const options = {
       workers: intFlag('workers', v.workers as string | undefined),
       horizon: intFlag('horizon', v.horizon as string | undefined),
+      interval: levelsFlag(v.interval as string | undefined),
       capacity: intFlag('capacity', v.capacity as string | undefined),
       onInvalid: v['on-invalid'] as InvalidPolicy | undefined,
     };

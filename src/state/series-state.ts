@@ -17,6 +17,8 @@ export class SeriesState {
   /** Last raw values per slot, [capacity][columns]; valid where hasPrevious is 1. */
   readonly previous: Float64Array;
   readonly hasPrevious: Uint8Array;
+  /** Called whenever a slot is cleared, so per-series state kept elsewhere (intervals) starts over too. */
+  onClear: ((slot: number) => void) | null = null;
 
   constructor(layout: ArenaLayout, columns: number) {
     this.layout = layout;
@@ -52,6 +54,7 @@ export class SeriesState {
     this.steps[slot] = 0;
     this.hasPrevious[slot] = 0;
     this.previous.fill(0, slot * this.columns, (slot + 1) * this.columns);
+    this.onClear?.(slot);
   }
 
   /** The hidden state floats of a slot ([L][H] then padding). */

@@ -6,6 +6,8 @@ export interface BatchEntry {
   t: number | string;
   actual: number[];
   line: number | undefined;
+  /** The series' state slot (-1 for an error record). */
+  slot: number;
   /** Kernel row of this sample, or -1 when it is not stepped (no input yet, or an error record). */
   row: number;
   error?: GruStreamError;

@@ -1,6 +1,7 @@
 import { ErrorCodes, ModelError, OptionError } from '../errors.js';
 import { type KernelPreference, checkKernelPreference } from '../kernel/select.js';
 import type { GruModel } from '../model/model.js';
+import { resolveIntervalLevels } from '../interval/interval-options.js';
 
 export type InvalidPolicy = 'report' | 'output' | 'fail';
 
@@ -23,6 +24,11 @@ export interface PredictorOptions {
   kernel?: KernelPreference;
   /** Objects buffered on each side before backpressure (default 64). */
   highWaterMark?: number;
+  /**
+   * Prediction intervals: a level (0.9) or several ([0.8, 0.95]). Records then carry `interval`
+   * (or `intervals`), and with horizon > 1 `intervalPath` (or `intervalPaths`). Off by default.
+   */
+  interval?: number | readonly number[];
   /** Test-only: called per worker batch; true makes that worker die half-way through it. */
   injectWorkerFault?: () => boolean;
 }
@@ -36,6 +42,8 @@ export interface ResolvedOptions {
   knownSeries: ReadonlySet<string> | null;
   kernel: KernelPreference;
   highWaterMark: number;
+  /** Interval levels in the order given, or null when intervals are off. */
+  intervalLevels: number[] | null;
   injectWorkerFault?: () => boolean;
 }
 
@@ -79,15 +87,17 @@ export function checkPredictorOptions(options: PredictorOptions): Omit<ResolvedO
   if (options.knownSeries !== undefined && (!Array.isArray(options.knownSeries) || options.knownSeries.some((s) => typeof s !== 'string' || s === ''))) {
     throw new OptionError('options.knownSeries must be an array of non-empty strings', { option: 'knownSeries' });
   }
+  const horizon = int(options, 'horizon');
   return {
     workers: int(options, 'workers'),
-    horizon: int(options, 'horizon'),
+    horizon,
     capacity,
     maxBatch,
     onInvalid,
     knownSeries: options.knownSeries ? new Set(options.knownSeries) : null,
     kernel: options.kernel === undefined ? undefined : checkKernelPreference(options.kernel),
     highWaterMark: int(options, 'highWaterMark'),
+    intervalLevels: resolveIntervalLevels(options.interval, horizon),
     injectWorkerFault: options.injectWorkerFault,
   };
 }

@@ -1,6 +1,7 @@
 import { Transform } from 'node:stream';
 import { ErrorCodes, type GruStreamError, InputError, OptionError, WorkerError, isGruStreamError } from '../errors.js';
 import { arenaLayout } from '../kernel/layout.js';
+import { type IntervalFields, IntervalCalibrator } from '../interval/interval-calibrator.js';
 import type { GruModel } from '../model/model.js';
 import { Normaliser } from '../model/normaliser.js';
 import { ShardRunner } from '../pool/shard-runner.js';
@@ -18,8 +19,8 @@ interface Waiting {
   callback: () => void;
 }
 
-/** One output record per accepted sample, in input order. */
-export interface Forecast {
+/** One output record per accepted sample, in input order. Interval fields only with options.interval. */
+export interface Forecast extends IntervalFields {
   series: string;
   t: number | string;
   /** Next-step forecast in the model's columns order and original units; null when none can be made yet. */
@@ -65,6 +66,8 @@ export class Predictor extends Transform {
   private readonly normaliser: Normaliser;
   private readonly columns: number;
   private readonly runner: Promise<ShardRunner>;
+  /** Per-series prediction intervals (options.interval), or null. */
+  private readonly calibrator: IntervalCalibrator | null;
   /** Per slot: seq of the last batch that holds it (0 = none), to spot a repeat within a batch. */
   private readonly batchOf: Float64Array;
   private filling: Batch;
@@ -95,6 +98,9 @@ export class Predictor extends Transform {
     const threads = resolved.workers + 1;
     const layout = arenaLayout(model.shape, resolved.capacity, resolved.maxBatch, threads);
     this.state = new SeriesState(layout, this.columns);
+    const levels = resolved.intervalLevels;
+    this.calibrator = levels ? new IntervalCalibrator(model, levels, resolved.horizon, resolved.capacity) : null;
+    if (this.calibrator) this.state.onClear = this.calibrator.clear.bind(this.calibrator);
     this.batchOf = new Float64Array(resolved.capacity);
     const perRow = resolved.horizon * model.config.outputSize;
     this.filling = new Batch(resolved.maxBatch, this.columns, perRow);
@@ -286,7 +292,7 @@ export class Predictor extends Transform {
     }
     this.waiting = null;
     if (w.sample) this.admit(batch, w.sample);
-    else batch.entries.push({ series: (w.error!.details.series as string) ?? '', t: '', actual: [], line: w.error!.details.line as number | undefined, row: -1, error: w.error! });
+    else batch.entries.push({ series: (w.error!.details.series as string) ?? '', t: '', actual: [], line: w.error!.details.line as number | undefined, slot: -1, row: -1, error: w.error! });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushTurn);
@@ -313,7 +319,7 @@ export class Predictor extends Transform {
       batch.slots[row] = slot;
       batch.rows++;
     }
-    batch.entries.push({ series: s.series, t, actual: s.values, line: s.line, row: stepped ? row : -1 });
+    batch.entries.push({ series: s.series, t, actual: s.values, line: s.line, slot, row: stepped ? row : -1 });
   }
 
   private readonly onEvict = (series: string): void => {
@@ -344,7 +350,11 @@ export class Predictor extends Transform {
     if (this.destroyed) return;
     const { horizon } = this.options;
     const O = this.model.config.outputSize;
-    for (const e of batch.entries) this.push(this.record(e, batch, horizon, O));
+    for (const e of batch.entries) {
+      const record = this.record(e, batch, horizon, O);
+      if (this.calibrator && !e.error) this.calibrator.annotate(record as Forecast, e.slot);
+      this.push(record);
+    }
     this.emit('batch', { size: batch.rows, latencyMs });
     this.spare = batch;
     this.stepping = null;
@@ -403,13 +413,13 @@ export class Predictor extends Transform {
   /** Every series' state, bit-exact, after all earlier writes have been stepped. JSON-serialisable. */
   async exportState(): Promise<StateSnapshot> {
     await this.whenIdle();
-    return exportSnapshot(this.state, this.model);
+    return exportSnapshot(this.state, this.model, this.calibrator);
   }
 
   /** Restore series states from exportState() (of a predictor on the same model); replaces same-id series. */
   async importState(snapshot: StateSnapshot): Promise<void> {
     await this.whenIdle();
-    importSnapshot(this.state, this.model, snapshot, this.onEvict);
+    importSnapshot(this.state, this.model, snapshot, this.onEvict, this.calibrator);
   }
 }
 
