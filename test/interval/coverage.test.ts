@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module shared with bench/intervals.mjs (pure functions, no types)
 import { coverage } from '../../bench/lib/interval-metrics.mjs';
+import { loadModel } from '../../src/model/load-model.js';
 import { writeSafetensors } from '../../src/model/safetensors.js';
+import { runCli } from '../helpers/cli.js';
 import { randomModel } from '../model/random-model.js';
 import { fixturesDir, trainedModels } from '../helpers/fixtures.js';
 import { csvRows, predictWithIntervals, removeScratchDirs, scratchDir, writeCsv, writeWithValidationResiduals } from '../helpers/interval-cases.js';
@@ -81,5 +83,23 @@ describe('interval coverage at 0.9 for a model that is simply wrong', () => {
       const csv = writeCsv(join(dir, name), ['value'], csvRows(join(fixturesDir, 'data', name), ['value']));
       expectCalibrated(await predictWithIntervals(modelPath, csv, '0.9'), `random model on ${name}`);
     }
+  });
+});
+
+describe('interval coverage at 0.9 for models `gru-stream train` makes (with validation residuals)', () => {
+  it.each([
+    ['air_passengers', 'diff+zscore'],
+    ['nottem', 'log_return+zscore'],
+  ])('%s, %s: on its series and on it rescaled ×10 + 500', async (name, transform) => {
+    const dir = scratchDir();
+    const csvPath = join(fixturesDir, 'data', `${name}.csv`);
+    const modelPath = join(dir, 'trained.safetensors');
+    const trained = await runCli(['train', '--input', csvPath, '--out', modelPath, '--transform', transform, '--hidden', '8', '--ensemble', '1', '--epochs', '20', '--threads', '1', '--quiet']);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(JSON.parse((await loadModel(modelPath)).metadata.validation_residuals)).toHaveProperty('original');
+    expectCalibrated(await predictWithIntervals(modelPath, csvPath, '0.9'), `trained ${transform} model on ${name}`);
+    const rows = csvRows(csvPath, ['value']);
+    const scaled = writeCsv(join(dir, 'rescaled.csv'), ['value'], rows.map((r) => r.map(rescale)));
+    expectCalibrated(await predictWithIntervals(modelPath, scaled, '0.9'), `trained ${transform} model on ${name} ×10+500`);
   });
 });
