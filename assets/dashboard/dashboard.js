@@ -1,8 +1,10 @@
 // gru-stream live dashboard (browser side, no build step). Served at GET / by src/serve/dashboard.ts.
 // One WebSocket to /forecasts; every message is one JSON object (see docs/serving.md):
 //   history  -> replaces a series' points (sent on connect / subscribe, and again after a reconnect)
-//   forecast -> appends a point: the actual value, and the forecast that was made for it one step earlier
-//   accuracy -> the server's running MAE of the model and of persistence for a series
+//   forecast -> appends a point: the actual value, and the forecast (and interval) that was made for it
+//               one step earlier; the newest forecast path (and its interval) is drawn ahead of it
+//   accuracy -> the server's running MAE of the model and of persistence for a series, and the
+//               coverage and mean width of its prediction intervals
 //   reset    -> the series starts over (replay loop): its points are dropped
 //   invalid  -> a rejected sample or input line
 // The page's own ?token= is forwarded to the socket (browsers cannot set an Authorization header on
@@ -11,8 +13,11 @@
   'use strict';
   const MAX_POINTS = 500;
   const DEFAULT_CHARTS = 6;
-  // Per column: [actual, forecast] colours, so the two lines are told apart without the legend.
-  const COLORS = [['#1d4ed8', '#ea580c'], ['#047857', '#c026d3'], ['#7c3aed', '#ca8a04'], ['#0891b2', '#dc2626']];
+  const ACTUAL = '#1d4ed8';
+  const FORECAST = '#ea580c';
+  // The interval band: the forecast's colour, mostly transparent, so the lines stay readable on it.
+  const BAND_FILL = 'rgba(234, 88, 12, 0.16)';
+  const BAND_EDGE = 'rgba(234, 88, 12, 0.35)';
 
   const params = new URLSearchParams(location.search);
   const token = params.get('token');
@@ -22,9 +27,11 @@
   /** Everything the page knows; exposed for debugging and for the headless-browser test. */
   const state = {
     columns: null,
-    series: new Map(), // id -> { x, actual[c], forecastFor[c], count, lastT, lastActual, nextForecast }
+    // id -> { x, actual[c], forecastFor[c], lowerFor[c], upperFor[c], count, lastT, lastActual,
+    //        nextForecast, next: { path, lower, upper, level } } (next: the newest path and its interval)
+    series: new Map(),
     selected: new Set(),
-    charts: new Map(), // id -> { u, el, last, dirty }
+    charts: new Map(), // id -> { el, last, dirty, columns: [{ u, el }] } (one uPlot per column)
     accuracy: new Map(),
     received: { forecast: 0, history: 0, accuracy: 0, invalid: 0, reset: 0 },
     invalidCount: 0,
@@ -47,8 +54,23 @@
     return Array.from({ length: width }, (_, i) => (width === 1 ? 'value' : `x${i}`));
   }
 
+  const perColumn = (width) => Array.from({ length: width }, () => []);
+
   function emptySeries(width) {
-    return { width, x: [], actual: Array.from({ length: width }, () => []), forecastFor: Array.from({ length: width }, () => []), count: 0, lastT: null, lastActual: null, nextForecast: null };
+    return { width, x: [], actual: perColumn(width), forecastFor: perColumn(width), lowerFor: perColumn(width), upperFor: perColumn(width), count: 0, lastT: null, lastActual: null, nextForecast: null, next: null };
+  }
+
+  /**
+   * The first level's interval of a record (the band drawn): `lower`/`upper` per step of its path
+   * ([step][column]); a step is null until the server publishes it (the next step comes first).
+   */
+  function intervalOf(rec) {
+    const iv = rec.interval ?? (rec.intervals ? rec.intervals[0] : null);
+    if (!iv) return null;
+    const p = rec.intervalPath ?? (rec.intervalPaths ? rec.intervalPaths[0] : null);
+    const steps = rec.path ? rec.path.length : 1;
+    const bound = (first, path) => Array.from({ length: steps }, (_, k) => (path ? path[k] : k === 0 ? first : null));
+    return { level: iv.level, lower: bound(iv.lower, p && p.lower), upper: bound(iv.upper, p && p.upper) };
   }
 
   function seriesOf(id, width) {
@@ -71,23 +93,25 @@
   function append(id, rec) {
     const s = seriesOf(id, rec.actual.length);
     s.x.push(xFor(s, rec.t));
+    const before = s.next;
     for (let c = 0; c < s.width; c++) {
       s.actual[c].push(rec.actual[c]);
-      // The forecast drawn at a point is the one made for it, one step earlier: that is what is scored.
+      // The forecast and interval drawn at a point are the ones made for it one step earlier: that is what is scored.
       s.forecastFor[c].push(s.nextForecast ? s.nextForecast[c] : null);
+      s.lowerFor[c].push(before && before.lower && before.lower[0] ? before.lower[0][c] : null);
+      s.upperFor[c].push(before && before.upper && before.upper[0] ? before.upper[0][c] : null);
     }
     if (s.x.length > MAX_POINTS) {
       const drop = s.x.length - MAX_POINTS;
       s.x.splice(0, drop);
-      for (let c = 0; c < s.width; c++) {
-        s.actual[c].splice(0, drop);
-        s.forecastFor[c].splice(0, drop);
-      }
+      for (const arr of [s.actual, s.forecastFor, s.lowerFor, s.upperFor]) for (let c = 0; c < s.width; c++) arr[c].splice(0, drop);
     }
     s.count++;
     s.lastT = rec.t;
     s.lastActual = rec.actual;
     s.nextForecast = rec.forecast;
+    const iv = intervalOf(rec);
+    s.next = { path: rec.path ?? (rec.forecast ? [rec.forecast] : null), lower: iv ? iv.lower : null, upper: iv ? iv.upper : null, level: iv ? iv.level : null };
     markDirty(id);
   }
 
@@ -116,43 +140,77 @@
     state.selected.delete(id);
     const chart = state.charts.get(id);
     if (chart) {
-      chart.u.destroy();
+      for (const col of chart.columns) col.u.destroy();
       chart.el.remove();
       state.charts.delete(id);
     }
   }
 
   // ---- charts -----------------------------------------------------------------------------------
+  // One chart per column of a series, titled "series · column" with the model's column names.
+  // Each chart's data: [x, actual, forecast made one step earlier, path ahead, lower, upper]; the
+  // path ahead starts at the last actual and runs `horizon` steps past it, the band spans
+  // lower..upper (the interval made for each point, then the newest path's).
+  const SERIES_AHEAD = 3;
+  const SERIES_LOWER = 4;
+  const SERIES_UPPER = 5;
+
   function ensureChart(id) {
     const s = state.series.get(id);
     if (!s || state.charts.has(id)) return;
     const el = document.createElement('div');
-    el.className = 'chart';
+    el.className = 'series';
     el.dataset.series = id;
-    const title = document.createElement('h3');
-    title.textContent = id;
     const last = document.createElement('div');
     last.className = 'last';
-    el.append(title, last);
+    el.append(last);
     $('charts').append(el);
-    const cols = columnsFor(s.width);
-    const series = [{ label: 't' }];
-    cols.forEach((col, c) => {
-      const [actual, forecast] = COLORS[c % COLORS.length];
-      series.push({ label: `${col} actual`, stroke: actual, width: 1.5 });
-      series.push({ label: `${col} forecast (made one step earlier)`, stroke: forecast, width: 1.25, dash: [5, 3] });
+    const columns = columnsFor(s.width).map((col, c) => {
+      const box = document.createElement('div');
+      box.className = 'chart';
+      box.dataset.series = id;
+      box.dataset.column = col;
+      const title = document.createElement('h3');
+      title.textContent = s.width === 1 ? `${id} · ${col}` : `${id} · ${col} (column ${c + 1} of ${s.width})`;
+      box.append(title);
+      el.append(box);
+      const series = [
+        { label: 't' },
+        { label: 'actual', stroke: ACTUAL, width: 1.5 },
+        { label: 'forecast (one step earlier)', stroke: FORECAST, width: 1.25, dash: [5, 3] },
+        { label: 'path ahead', stroke: FORECAST, width: 2 },
+        { label: 'interval lower', stroke: BAND_EDGE, width: 1 },
+        { label: 'interval upper', stroke: BAND_EDGE, width: 1 },
+      ];
+      const width = Math.max(320, box.clientWidth - 16);
+      // x is a plain number (decimal year, index, epoch seconds): no time axis, no thousands separators.
+      const axes = [{ values: (_u, splits) => splits.map((v) => String(+v.toFixed(3))) }, {}];
+      const bands = [{ series: [SERIES_UPPER, SERIES_LOWER], fill: BAND_FILL }];
+      const u = new uPlot({ width, height: 260, scales: { x: { time: false } }, series, bands, axes, legend: { live: true } }, chartData(s, c), box);
+      return { u, el: box };
     });
-    const width = Math.max(320, el.clientWidth - 16);
-    // x is a plain number (decimal year, index, epoch seconds): no time axis, no thousands separators.
-    const axes = [{ values: (_u, splits) => splits.map((v) => String(+v.toFixed(3))) }, {}];
-    const u = new uPlot({ width, height: 260, scales: { x: { time: false } }, series, axes, legend: { live: true } }, chartData(s), el);
-    state.charts.set(id, { u, el, last, dirty: true });
+    state.charts.set(id, { el, last, dirty: true, columns });
   }
 
-  function chartData(s) {
-    const data = [s.x];
-    for (let c = 0; c < s.width; c++) data.push(s.actual[c], s.forecastFor[c]);
-    return data;
+  /** Column c's data, with the newest path and its interval drawn past the last actual. */
+  function chartData(s, c) {
+    const n = s.x.length;
+    const next = s.next;
+    const steps = next && next.path ? next.path.length : 0;
+    const dx = n >= 2 ? s.x[n - 1] - s.x[n - 2] : 1;
+    const x = s.x.slice();
+    for (let k = 1; k <= steps; k++) x.push(s.x[n - 1] + k * dx);
+    const none = new Array(steps).fill(null);
+    const ahead = new Array(n).fill(null);
+    if (n > 0 && steps > 0) ahead[n - 1] = s.actual[c][n - 1];
+    const lower = s.lowerFor[c].concat(none);
+    const upper = s.upperFor[c].concat(none);
+    for (let k = 0; k < steps; k++) {
+      ahead.push(next.path[k][c]);
+      lower[n + k] = next.lower && next.lower[k] ? next.lower[k][c] : null;
+      upper[n + k] = next.upper && next.upper[k] ? next.upper[k][c] : null;
+    }
+    return [x, s.actual[c].concat(none), s.forecastFor[c].concat(none), ahead, lower, upper];
   }
 
   let frame = 0;
@@ -171,12 +229,13 @@
       const s = state.series.get(id);
       if (!chart || !s || !chart.dirty) continue;
       chart.dirty = false;
-      chart.u.setData(chartData(s));
+      chart.columns.forEach((col, c) => col.u.setData(chartData(s, c)));
       chart.el.dataset.points = String(s.x.length);
       chart.el.dataset.count = String(s.count);
       chart.el.dataset.lastActual = JSON.stringify(s.lastActual);
       chart.el.dataset.nextForecast = JSON.stringify(s.nextForecast);
-      chart.last.textContent = `t = ${s.lastT}   actual ${s.lastActual ? s.lastActual.map(fmt).join(', ') : '–'}   next forecast ${s.nextForecast ? s.nextForecast.map(fmt).join(', ') : '–'}   (${s.count} samples, last ${s.x.length} drawn)`;
+      const band = s.next && s.next.lower && s.next.lower[0] ? `   ${Math.round(s.next.level * 100)} % interval ${s.next.lower[0].map((lo, c) => `${fmt(lo)} – ${fmt(s.next.upper[0][c])}`).join(', ')}` : '';
+      chart.last.textContent = `${id}: t = ${s.lastT}   actual ${s.lastActual ? s.lastActual.map(fmt).join(', ') : '–'}   next forecast ${s.nextForecast ? s.nextForecast.map(fmt).join(', ') : '–'}${band}   (${s.count} samples, last ${s.x.length} drawn)`;
     }
   }
 
@@ -188,7 +247,7 @@
     if (!row) {
       row = document.createElement('tr');
       row.dataset.series = msg.series;
-      for (let i = 0; i < 6; i++) row.append(document.createElement('td'));
+      for (let i = 0; i < 8; i++) row.append(document.createElement('td'));
       row.cells[0].textContent = msg.series;
       tbody.append(row);
     }
@@ -202,6 +261,11 @@
     row.cells[4].textContent = msg.skill === null ? '–' : `${(msg.skill * 100).toFixed(1)} %`;
     row.cells[5].textContent = msg.winner === 'tie' ? 'tie' : msg.winner === 'model' ? 'model' : 'persistence';
     row.cells[5].className = `winner-${msg.winner}`;
+    // Interval coverage (target level in brackets) and mean width, one line per level.
+    const levels = msg.intervals ?? [];
+    row.dataset.intervals = JSON.stringify(levels);
+    row.cells[6].textContent = levels.length ? levels.map((l) => `${l.coverage === null ? '–' : `${(l.coverage * 100).toFixed(1)} %`} (${Math.round(l.level * 100)} %)`).join(' · ') : '–';
+    row.cells[7].textContent = levels.length ? levels.map((l) => fmt(l.meanWidth)).join(' · ') : '–';
   }
 
   function clearSeries(id) {

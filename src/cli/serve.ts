@@ -4,7 +4,7 @@ import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, DEFAULT_RATE, DEFAULT_REPLA
 import { serve } from '../serve/server.js';
 import { PREDICTOR_NUMBERS } from '../stream/predictor-options.js';
 import { packagePath } from '../util/package-root.js';
-import { flagErrors, intFlag, numberFlag, parseCommandArgs, usageError } from './args.js';
+import { flagErrors, intFlag, levelsFlag, numberFlag, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
 import { MQTT_ARGS, MQTT_HELP, mqttOptionsFromArgs } from './mqtt-args.js';
@@ -21,6 +21,7 @@ const SERVE_FLAGS = {
   workers: 'workers',
   capacity: 'capacity',
   horizon: 'horizon',
+  interval: 'interval',
   'limits.history': 'history',
   'mqtt.url': 'mqtt',
   'mqtt.topic': 'mqtt-topic',
@@ -59,6 +60,8 @@ ${MODEL_FLAGS_HELP}
   --workers N         predictor worker threads (default ${PREDICTOR_NUMBERS.workers.fallback} = main thread)
   --capacity N        series kept at once, least recently used evicted past it (default ${PREDICTOR_NUMBERS.capacity.fallback})
   --horizon N         forecast steps per sample (default ${PREDICTOR_NUMBERS.horizon.fallback})
+  --interval L        prediction intervals at level L (0.9) or levels L1,L2: in forecast messages,
+                      drawn as a band on the dashboard, coverage in accuracy, /healthz, /metrics
   --history N         forecasts per series sent to a new subscriber (default ${DEFAULT_LIMITS.history})
 
 ${MQTT_HELP}
@@ -80,6 +83,7 @@ See docs/serving.md for message shapes, close codes and metric names.`,
       workers: { type: 'string' },
       capacity: { type: 'string' },
       horizon: { type: 'string' },
+      interval: { type: 'string' },
       history: { type: 'string' },
       ...MQTT_ARGS,
     });
@@ -106,6 +110,7 @@ See docs/serving.md for message shapes, close codes and metric names.`,
       workers: intFlag('workers', str('workers')),
       capacity: intFlag('capacity', str('capacity')),
       horizon: intFlag('horizon', str('horizon')),
+      interval: levelsFlag(str('interval')),
       limits: { history: intFlag('history', str('history')) },
       mqtt,
       log: (line: string) => io.stderr.write(`${line}\n`),

@@ -1,5 +1,5 @@
 import type { Forecast } from '../stream/predictor.js';
-import { AccuracyTracker } from './accuracy.js';
+import { type AccuracySnapshot, AccuracyTracker, type OverallAccuracy } from './accuracy.js';
 import type { ServeMetrics } from './metrics.js';
 import type { SubscriberHub } from './subscriber-hub.js';
 
@@ -37,15 +37,27 @@ export class AccuracyPublisher {
     clearInterval(this.timer);
   }
 
+  overall(): OverallAccuracy {
+    return this.tracker.overall();
+  }
+
+  /** The latest snapshots of at most `limit` series (for /healthz). */
+  snapshots(limit: number): AccuracySnapshot[] {
+    const out: AccuracySnapshot[] = [];
+    for (const series of this.tracker.series()) {
+      if (out.length >= limit) break;
+      out.push(this.tracker.snapshot(series)!);
+    }
+    return out;
+  }
+
   private publish(): void {
     const { hub, metrics } = this;
     for (const series of this.dirty) {
       const snap = this.tracker.snapshot(series);
       if (!snap) continue;
       hub.publishAccuracy(series, JSON.stringify(snap));
-      if (snap.maeModel !== null) metrics.mae.set({ series, predictor: 'model' }, snap.maeModel);
-      if (snap.maePersistence !== null) metrics.mae.set({ series, predictor: 'persistence' }, snap.maePersistence);
-      metrics.scoredSteps.set({ series }, snap.n);
+      metrics.observeSeries(snap);
     }
     this.dirty.clear();
   }

@@ -20,6 +20,7 @@ export async function loadDashboardFiles(): Promise<Map<string, StaticFile>> {
     ['/', packagePath('assets/dashboard/index.html'), 'text/html; charset=utf-8'],
     ['/dashboard.js', packagePath('assets/dashboard/dashboard.js'), 'text/javascript; charset=utf-8'],
     ['/dashboard.css', packagePath('assets/dashboard/dashboard.css'), 'text/css; charset=utf-8'],
+    ['/favicon.svg', packagePath('assets/dashboard/favicon.svg'), 'image/svg+xml'],
     ['/vendor/uPlot.iife.min.js', join(uplotDir, 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
     ['/vendor/uPlot.min.css', join(uplotDir, 'uPlot.min.css'), 'text/css; charset=utf-8'],
   ];
@@ -28,5 +29,7 @@ export async function loadDashboardFiles(): Promise<Map<string, StaticFile>> {
     map.set(route, { body: await readFile(path), contentType });
   }));
   map.set('/index.html', map.get('/')!);
+  // Browsers that ignore the page's <link rel="icon"> still ask for /favicon.ico; an SVG answers.
+  map.set('/favicon.ico', map.get('/favicon.svg')!);
   return map;
 }

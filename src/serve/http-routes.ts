@@ -9,7 +9,8 @@ import { requestUrl } from './request-url.js';
 /**
  * The plain-HTTP side of the server: GET/HEAD only.
  *
- *   /healthz     JSON status (503 once the predictor failed), model shape, predictor and hub stats
+ *   /healthz     JSON status (503 once the predictor failed), model shape, predictor and hub stats,
+ *                accuracy and interval calibration overall and for the first HEALTH_SERIES series
  *   /metrics     Prometheus text from this server's own registry
  *   /forecasts, /ingest   426: they are WebSocket endpoints (see websocket-endpoints.ts)
  *   anything else         a dashboard file, or 404
@@ -21,6 +22,9 @@ export interface RoutesContext {
   /** Date.now() at start, for uptimeSeconds. */
   started: number;
 }
+
+/** Series listed one by one on /healthz (the overall figures cover every series). */
+const HEALTH_SERIES = 100;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
@@ -66,6 +70,8 @@ function health(ctx: RoutesContext): { status: number; body: object } {
       auth: opts.token !== undefined,
       ...pipeline.predictor.stats(),
       ...pipeline.hub.stats(),
+      intervalLevels: pipeline.predictor.options.intervalLevels,
+      accuracy: pipeline.accuracyReport(HEALTH_SERIES),
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AccuracySnapshot, OverallAccuracy } from './accuracy.js';
 
 /**
  * Prometheus metrics of one server. Each server owns its Registry (never prom-client's global
@@ -8,6 +9,10 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 export interface ServeMetricsSources {
   liveSeries: () => number;
   subscribers: () => number;
+  /** Accuracy and interval calibration over every series, read at scrape time. */
+  overall: () => OverallAccuracy;
+  /** The predictor's interval levels (none without intervals): the `level` label values. */
+  levels: readonly number[];
 }
 
 export type SampleSource = 'ingest' | 'input' | 'replay' | 'mqtt';
@@ -27,6 +32,9 @@ export class ServeMetrics {
   readonly batchSize: Histogram;
   readonly mae: Gauge<'series' | 'predictor'>;
   readonly scoredSteps: Gauge<'series'>;
+  readonly coverage: Gauge<'series' | 'level'>;
+  readonly width: Gauge<'series' | 'level'>;
+  private readonly levels: readonly number[];
 
   constructor(sources: ServeMetricsSources) {
     const registers = [this.registry];
@@ -44,8 +52,40 @@ export class ServeMetrics {
     this.batchSize = new Histogram({ name: 'gru_stream_batch_size', help: 'Samples per predictor micro-batch step.', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], registers });
     this.mae = new Gauge({ name: 'gru_stream_mae', help: 'Running one-step-ahead mean absolute error per series, original units; predictor="model" or "persistence".', labelNames: ['series', 'predictor'], registers });
     this.scoredSteps = new Gauge({ name: 'gru_stream_scored_steps', help: 'Steps scored in gru_stream_mae per series.', labelNames: ['series'], registers });
+    this.coverage = new Gauge({ name: 'gru_stream_interval_coverage', help: 'Share of actuals inside the prediction interval made one step earlier, per series and level (steps with bounds).', labelNames: ['series', 'level'], registers });
+    this.width = new Gauge({ name: 'gru_stream_interval_width', help: 'Mean width (upper - lower) of the one-step prediction intervals per series and level, original units.', labelNames: ['series', 'level'], registers });
+    this.levels = sources.levels;
+    new Gauge({
+      name: 'gru_stream_mae_overall', help: 'One-step-ahead MAE over every scored step of every series, original units; predictor="model" or "persistence".', labelNames: ['predictor'], registers,
+      collect() {
+        const all = sources.overall();
+        if (all.maeModel !== null) this.set({ predictor: 'model' }, all.maeModel);
+        if (all.maePersistence !== null) this.set({ predictor: 'persistence' }, all.maePersistence);
+      },
+    });
+    const overallLevels = (pick: (score: NonNullable<OverallAccuracy['intervals']>[number]) => number | null) => function (this: Gauge<'level'>): void {
+      for (const score of sources.overall().intervals ?? []) {
+        const v = pick(score);
+        if (v !== null) this.set({ level: String(score.level) }, v);
+      }
+    };
+    new Gauge({ name: 'gru_stream_interval_coverage_overall', help: 'Share of actuals inside the one-step prediction intervals over every series, per level.', labelNames: ['level'], registers, collect: overallLevels((s) => s.coverage) });
+    new Gauge({ name: 'gru_stream_interval_width_overall', help: 'Mean width of the one-step prediction intervals over every series, per level, original units.', labelNames: ['level'], registers, collect: overallLevels((s) => s.meanWidth) });
     new Gauge({ name: 'gru_stream_live_series', help: 'Series whose state the predictor currently holds.', registers, collect() { this.set(sources.liveSeries()); } });
     new Gauge({ name: 'gru_stream_subscribers', help: 'Connected /forecasts subscribers.', registers, collect() { this.set(sources.subscribers()); } });
+  }
+
+  /** Sets a series' per-series gauges from its latest accuracy snapshot. */
+  observeSeries(snap: AccuracySnapshot): void {
+    const { series } = snap;
+    if (snap.maeModel !== null) this.mae.set({ series, predictor: 'model' }, snap.maeModel);
+    if (snap.maePersistence !== null) this.mae.set({ series, predictor: 'persistence' }, snap.maePersistence);
+    this.scoredSteps.set({ series }, snap.n);
+    for (const score of snap.intervals ?? []) {
+      const level = String(score.level);
+      if (score.coverage !== null) this.coverage.set({ series, level }, score.coverage);
+      if (score.meanWidth !== null) this.width.set({ series, level }, score.meanWidth);
+    }
   }
 
   /** Drops a series' per-series gauges, so label cardinality follows the predictor's live set. */
@@ -53,5 +93,9 @@ export class ServeMetrics {
     this.mae.remove({ series, predictor: 'model' });
     this.mae.remove({ series, predictor: 'persistence' });
     this.scoredSteps.remove({ series });
+    for (const level of this.levels) {
+      this.coverage.remove({ series, level: String(level) });
+      this.width.remove({ series, level: String(level) });
+    }
   }
 }

@@ -78,6 +78,8 @@ export interface ServeOptions {
   capacity?: number;
   horizon?: number;
   knownSeries?: string[];
+  /** Prediction intervals: a level or several (see createPredictor's `interval`). */
+  interval?: number | number[];
   limits?: Partial<ServeLimits>;
   /** Also take samples from an MQTT subscription, and optionally publish forecasts there. */
   mqtt?: MqttOptions;
@@ -98,7 +100,7 @@ export interface ResolvedServeOptions {
   loop: boolean;
   series: string | undefined;
   /** Checked by the predictor's own validation; createPredictor applies its defaults. */
-  predictor: Pick<PredictorOptions, 'workers' | 'capacity' | 'horizon' | 'knownSeries'>;
+  predictor: Pick<PredictorOptions, 'workers' | 'capacity' | 'horizon' | 'knownSeries' | 'interval'>;
   limits: ServeLimits;
   mqtt: ResolvedMqttOptions | undefined;
   log: (line: string) => void;
@@ -131,8 +133,8 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     if (value === undefined) continue;
     limits[key as keyof ServeLimits] = limit(key as keyof ServeLimits, value);
   }
-  const { workers, capacity, horizon, knownSeries } = options;
-  const predictor = { workers, capacity, horizon, knownSeries };
+  const { workers, capacity, horizon, knownSeries, interval } = options;
+  const predictor = { workers, capacity, horizon, knownSeries, interval };
   checkPredictorOptions(predictor);
   return {
     model: options.model ?? bundledModelPath(),

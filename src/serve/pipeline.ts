@@ -4,6 +4,7 @@ import type { GruModel } from '../model/model.js';
 import { Normaliser } from '../model/normaliser.js';
 import { type Forecast, type Predictor, createPredictor } from '../stream/predictor.js';
 import { type CheckedSample, checkSample } from '../stream/sample.js';
+import type { AccuracySnapshot, OverallAccuracy } from './accuracy.js';
 import { AccuracyPublisher } from './accuracy-publisher.js';
 import { WriteGate } from './backpressure.js';
 import { type SampleSource, ServeMetrics } from './metrics.js';
@@ -41,7 +42,12 @@ export class ServePipeline {
     this.knownSeries = opts.predictor.knownSeries ? new Set(opts.predictor.knownSeries) : null;
     this.gate = new WriteGate(this.predictor);
     this.hub = new SubscriberHub({ highWaterBytes: limits.subscriberHighWater, slowCloseMs: limits.slowCloseMs, history: limits.history, historySeries: limits.historySeries });
-    this.metrics = new ServeMetrics({ liveSeries: () => this.predictor.stats().liveSeries, subscribers: () => this.hub.size });
+    this.metrics = new ServeMetrics({
+      liveSeries: () => this.predictor.stats().liveSeries,
+      subscribers: () => this.hub.size,
+      overall: () => this.accuracy.overall(),
+      levels: this.predictor.options.intervalLevels ?? [],
+    });
     this.accuracy = new AccuracyPublisher(this.hub, this.metrics, limits.accuracyIntervalMs);
     const { predictor, hub, metrics, accuracy, events } = this;
 
@@ -76,6 +82,12 @@ export class ServePipeline {
       log(`gru-stream: subscriber ${info.id} closed with 4008 (behind ${info.behindMs} ms, ${info.bufferedAmount} bytes buffered)`);
       events.emit('slow-close', info);
     });
+  }
+
+  /** Accuracy and interval calibration for /healthz: overall, and the first `limit` series. */
+  accuracyReport(limit: number): { overall: OverallAccuracy; series: AccuracySnapshot[]; seriesShown: number } {
+    const series = this.accuracy.snapshots(limit);
+    return { overall: this.accuracy.overall(), series, seriesShown: series.length };
   }
 
   /** The predictor's fatal error, if it failed (reported on /healthz). */
