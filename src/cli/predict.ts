@@ -82,7 +82,9 @@ Exit codes: 0 every sample forecast, ${EXIT_REJECTED} some lines or samples reje
     predictor.on('invalid', report);
     const withActual = v['with-actual'] === true;
     try {
-      if (isCsvInput(inputPath, format as InputFormat | undefined)) {
+      // Intervals are computed per record by the predictor's object path; the NDJSON fast path
+      // prints point forecasts only, so it is used without --interval.
+      if (isCsvInput(inputPath, format as InputFormat | undefined) || options.interval !== undefined) {
         input.parser.on('invalid', report);
         const writer = createNdjsonWriter({ omit: withActual ? [] : ['actual'] });
         await pipeline(input.source, input.parser, predictor, writer, io.stdout, { end: io.stdout !== process.stdout });

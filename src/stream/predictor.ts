@@ -158,6 +158,8 @@ export class Predictor extends Transform {
     const C = this.columns;
     const O = this.model.config.outputSize;
     const H = this.options.horizon;
+    // Rows here never become records, so they could not be scored or given bounds.
+    if (this.calibrator) throw new OptionError('writeBatch returns point forecasts only; it is not available on a predictor made with options.interval', { option: 'interval' });
     if (values.length !== n * C) throw new InputError(ErrorCodes.ERR_INPUT_WIDTH, `writeBatch: ${n} rows of ${C} values (${this.model.config.columns.join(', ')}) need ${n * C} floats, got ${values.length}`);
     const result = out ?? new Float32Array(n * H * O);
     if (result.length < n * H * O) throw new OptionError(`writeBatch: out holds ${result.length} floats, ${n * H * O} needed`, { option: 'out' });

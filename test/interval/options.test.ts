@@ -41,6 +41,28 @@ describe('interval options', () => {
     }
   });
 
+  it('writeBatch (point forecasts only) is refused with ERR_OPTION on a predictor with intervals', async () => {
+    const model = await loadModel(first.modelPath);
+    const p = createPredictor(model, { interval: 0.9 });
+    const C = first.expected.config.columns.length;
+    await expect(p.writeBatch(['a'], new Float32Array(C).fill(1))).rejects.toMatchObject({ code: ErrorCodes.ERR_OPTION });
+    p.destroy();
+  });
+
+  it('predict --interval on NDJSON input gives the records it gives on the same CSV rows', async () => {
+    const columns = first.expected.config.columns;
+    const rows = readFileSync(first.csvPath, 'utf8').trim().split('\n');
+    const header = rows[0].split(',');
+    const at = columns.map((c) => header.indexOf(c));
+    const samples = rows.slice(1, 40).map((line) => ({ series: 'a', values: at.map((i) => Number(line.split(',')[i])) }));
+    const ndjson = await runCli(['predict', '--model', first.modelPath, '--interval', '0.8,0.95', '--with-actual'], samples.map((x) => JSON.stringify(x)).join('\n'));
+    expect(ndjson.code, ndjson.stderr).toBe(0);
+    const records = ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toHaveLength(samples.length);
+    expect(records.at(-1).intervals.map((x: { level: number }) => x.level)).toEqual([0.8, 0.95]);
+    expect(records.at(-1).intervals[0].lower).toHaveLength(columns.length);
+  });
+
   it('unusable validation_residuals metadata is refused with ERR_MODEL_METADATA when intervals are asked for', async () => {
     const file = parseSafetensors(readFileSync(first.modelPath));
     const C = first.expected.config.columns.length;
