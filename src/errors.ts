@@ -64,9 +64,17 @@ const CODE_CLASS = {
   ERR_SLOW_CONSUMER: 'ServeError',
   /** A benchmark's forecasts disagreed with the reference. */
   ERR_BENCH_MISMATCH: 'BenchError',
+  /** The state directory or a checkpoint file in it cannot be created, read or written. */
+  ERR_CHECKPOINT_IO: 'CheckpointError',
+  /** Checkpoint files exist under the key but none is intact (each was torn or corrupt). */
+  ERR_CHECKPOINT_CORRUPT: 'CheckpointError',
+  /** The newest intact checkpoint was written with another model; nothing was loaded. */
+  ERR_CHECKPOINT_MODEL: 'CheckpointError',
+  /** The checkpoint belongs to a different run (other input, output or options); nothing was loaded. */
+  ERR_CHECKPOINT_MISMATCH: 'CheckpointError',
 } as const satisfies Record<string, ErrorClassName>;
 
-type ErrorClassName = 'ModelError' | 'InputError' | 'OptionError' | 'UsageError' | 'StateError' | 'WorkerError' | 'KernelError' | 'ServeError' | 'BenchError';
+type ErrorClassName = 'ModelError' | 'InputError' | 'OptionError' | 'UsageError' | 'StateError' | 'CheckpointError' | 'WorkerError' | 'KernelError' | 'ServeError' | 'BenchError';
 
 export type ErrorCode = keyof typeof CODE_CLASS;
 
@@ -135,6 +143,8 @@ export class InputError extends classFor<'InputError'>() {}
 export class ServeError extends classFor<'ServeError'>() {}
 /** A state snapshot could not be imported. */
 export class StateError extends classFor<'StateError'>() {}
+/** A checkpoint could not be written, read or used (codes ERR_CHECKPOINT_*). */
+export class CheckpointError extends classFor<'CheckpointError'>() {}
 /** Worker-pool failures that survived the retry. */
 export class WorkerError extends classFor<'WorkerError'>() {}
 /** An option was invalid. */
@@ -154,6 +164,7 @@ const CLASSES: Readonly<Record<ErrorClassName, abstract new (...args: never[]) =
   OptionError,
   UsageError,
   StateError,
+  CheckpointError,
   WorkerError,
   KernelError,
   BenchError,

@@ -11,6 +11,7 @@ const CLASSES: Array<[new (...args: never[]) => GruStreamError, (code: string) =
   [InputError, (code) => new InputError(code as never, 'm')],
   [api.ServeError, (code) => new api.ServeError(code as never, 'm')],
   [StateError, (code) => new StateError(code as never, 'm')],
+  [api.CheckpointError, (code) => new api.CheckpointError(code as never, 'm')],
   [WorkerError, (code) => new WorkerError(code as never, 'm')],
 ];
 const SINGLE = [OptionError, api.UsageError, api.KernelError, api.BenchError] as const;
