@@ -36,6 +36,8 @@ const CODE_CLASS = {
   ERR_SAMPLE_SHAPE: 'InputError',
   /** An input file (--input, --replay, a benchmark's data file) cannot be read. */
   ERR_INPUT_IO: 'InputError',
+  /** The predict --output file cannot be opened or written. */
+  ERR_OUTPUT_IO: 'OutputError',
   /** A line of NDJSON or CSV input, or a WebSocket message, could not be parsed. */
   ERR_PARSE: 'InputError',
   /** A WebSocket message that is not text, not JSON, or not one of the documented message shapes. */
@@ -74,7 +76,7 @@ const CODE_CLASS = {
   ERR_CHECKPOINT_MISMATCH: 'CheckpointError',
 } as const satisfies Record<string, ErrorClassName>;
 
-type ErrorClassName = 'ModelError' | 'InputError' | 'OptionError' | 'UsageError' | 'StateError' | 'CheckpointError' | 'WorkerError' | 'KernelError' | 'ServeError' | 'BenchError';
+type ErrorClassName = 'ModelError' | 'InputError' | 'OutputError' | 'OptionError' | 'UsageError' | 'StateError' | 'CheckpointError' | 'WorkerError' | 'KernelError' | 'ServeError' | 'BenchError';
 
 export type ErrorCode = keyof typeof CODE_CLASS;
 
@@ -99,7 +101,8 @@ export abstract class GruStreamError extends Error {
   readonly details: ErrorDetails;
 
   constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-    super(message);
+    // Messages quote input (ids, cells, parser excerpts) and end up on terminals and in logs.
+    super(escapeControl(message));
     const expected = Object.hasOwn(CODE_CLASS, code) ? CODE_CLASS[code] : undefined;
     if (expected !== new.target.name || CLASSES[expected] !== new.target) {
       throw new TypeError(`${String(code)} ${expected ? `belongs to ${expected}, not ${new.target.name}` : 'is not a gru-stream error code'}`);
@@ -139,6 +142,8 @@ function classForCode<C extends ErrorCode>(code: C) {
 export class ModelError extends classFor<'ModelError'>() {}
 /** A sample, a forward() argument, an input line or file, or a WebSocket message was rejected. */
 export class InputError extends classFor<'InputError'>() {}
+/** The output file could not be written. */
+export class OutputError extends classForCode(ErrorCodes.ERR_OUTPUT_IO) {}
 /** Serving failed: cannot listen, or a peer was refused or cut off. */
 export class ServeError extends classFor<'ServeError'>() {}
 /** A state snapshot could not be imported. */
@@ -160,6 +165,7 @@ export class BenchError extends classForCode(ErrorCodes.ERR_BENCH_MISMATCH) {}
 const CLASSES: Readonly<Record<ErrorClassName, abstract new (...args: never[]) => GruStreamError>> = {
   ModelError,
   InputError,
+  OutputError,
   ServeError,
   OptionError,
   UsageError,
@@ -169,6 +175,15 @@ const CLASSES: Readonly<Record<ErrorClassName, abstract new (...args: never[]) =
   KernelError,
   BenchError,
 };
+
+/**
+ * C0 and C1 control characters (and DEL) as visible \uXXXX escapes, so an error message quoting
+ * hostile input cannot move the cursor, retitle a terminal (OSC) or forge a log line.
+ */
+export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 export function isGruStreamError(err: unknown): err is GruStreamError {
   return err instanceof GruStreamError;

@@ -1,5 +1,5 @@
 // Public API of gru-stream: re-exports only, one line per module. Add new modules' exports here.
-export { BenchError, CheckpointError, ErrorCodes, GruStreamError, InputError, KernelError, ModelError, OptionError, ServeError, StateError, UsageError, WorkerError, isGruStreamError } from './errors.js';
+export { BenchError, CheckpointError, ErrorCodes, GruStreamError, InputError, KernelError, ModelError, OptionError, OutputError, ServeError, StateError, UsageError, WorkerError, isGruStreamError } from './errors.js';
 export type { CodesOf, ErrorCode, ErrorDetails } from './errors.js';
 export { loadModel, modelFromBytes } from './model/load-model.js';
 export type { LoadModelOptions } from './model/load-model.js';

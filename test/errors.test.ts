@@ -14,7 +14,7 @@ const CLASSES: Array<[new (...args: never[]) => GruStreamError, (code: string) =
   [api.CheckpointError, (code) => new api.CheckpointError(code as never, 'm')],
   [WorkerError, (code) => new WorkerError(code as never, 'm')],
 ];
-const SINGLE = [OptionError, api.UsageError, api.KernelError, api.BenchError] as const;
+const SINGLE = [OptionError, api.UsageError, api.KernelError, api.BenchError, api.OutputError] as const;
 
 describe('error codes and classes', () => {
   it('every code names itself and is listed in the README error table', () => {

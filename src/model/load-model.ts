@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ErrorCodes, ModelError, OptionError } from '../errors.js';
 import { packWeights } from './pack-weights.js';
@@ -68,6 +69,22 @@ export function modelFromBytes(bytes: Uint8Array, options: LoadModelOptions = {}
   return new GruModel(config, metadata, packWeights(gru), kernel, tensors);
 }
 
+/**
+ * Read a model file, refusing anything but a regular file before reading a byte: /dev/zero would
+ * be read until memory runs out, and opening a FIFO for reading would wait for a writer forever,
+ * so it is opened non-blocking and checked through the descriptor (no race with a rename).
+ */
+async function readRegularFile(path: string | URL): Promise<Buffer> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'not a regular file' });
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Load a safetensors or ONNX model from a path (or its bytes). Rejects with a coded GruStreamError. */
 export async function loadModel(source: string | URL | Uint8Array, options: LoadModelOptions = {}): Promise<GruModel> {
   let bytes: Uint8Array;
@@ -78,7 +95,7 @@ export async function loadModel(source: string | URL | Uint8Array, options: Load
     throw new ModelError(ErrorCodes.ERR_MODEL_IO, `loadModel needs a path, a file: URL or the file's bytes, got ${source === null ? 'null' : typeof source}`);
   } else {
     try {
-      bytes = await readFile(source);
+      bytes = await readRegularFile(source);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new ModelError(ErrorCodes.ERR_MODEL_IO, `cannot read model file ${String(source)}: ${e.code ?? e.message}`, { path: String(source) });

@@ -5,7 +5,8 @@ import { SeriesSlots } from './series-slots.js';
 /**
  * Everything the predictor remembers per series: the GRU hidden state (in the shared arena, where
  * kernels and workers step it) plus small main-thread bookkeeping kept in slot-indexed typed arrays:
- * samples seen (the default `t`) and, for log-return transforms, the previous raw values.
+ * samples seen (the default `t`), the last applied `seq` and, for log-return transforms, the
+ * previous raw values.
  */
 export class SeriesState {
   readonly layout: ArenaLayout;
@@ -19,6 +20,8 @@ export class SeriesState {
   readonly hasPrevious: Uint8Array;
   /** Called whenever a slot is cleared, so per-series state kept elsewhere (intervals) starts over too. */
   onClear: ((slot: number) => void) | null = null;
+  /** Highest `seq` applied per slot; -1 when the series has sent none. */
+  readonly lastSeq: Float64Array;
 
   constructor(layout: ArenaLayout, columns: number) {
     this.layout = layout;
@@ -28,6 +31,7 @@ export class SeriesState {
     this.steps = new Float64Array(layout.capacity);
     this.previous = new Float64Array(layout.capacity * columns);
     this.hasPrevious = new Uint8Array(layout.capacity);
+    this.lastSeq = new Float64Array(layout.capacity).fill(-1);
   }
 
   /**
@@ -53,6 +57,7 @@ export class SeriesState {
     this.arena.fill(0, at, at + this.layout.slotStride);
     this.steps[slot] = 0;
     this.hasPrevious[slot] = 0;
+    this.lastSeq[slot] = -1;
     this.previous.fill(0, slot * this.columns, (slot + 1) * this.columns);
     this.onClear?.(slot);
   }

@@ -16,7 +16,8 @@ export interface StateSnapshot {
   version: 1;
   model: { inputSize: number; hiddenSize: number; numLayers: number; variant: string; columns: string[] };
   intervals?: IntervalSignature;
-  series: Array<{ id: string; steps: number; state: string; previous: number[] | null; intervals?: string }>;
+  /** `seq`: the highest sequence number applied (absent or null: none); duplicates at or below it are dropped. */
+  series: Array<{ id: string; steps: number; state: string; previous: number[] | null; intervals?: string; seq?: number | null }>;
 }
 
 function modelKey(model: GruModel): StateSnapshot['model'] {
@@ -36,6 +37,7 @@ export function exportSnapshot(state: SeriesState, model: GruModel, calibrator: 
       state: Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString('base64'),
       previous: state.hasPrevious[slot] ? Array.from(state.previous.subarray(slot * C, slot * C + C)) : null,
       ...(calibrator ? { intervals: calibrator.exportSlot(slot) } : {}),
+      seq: state.lastSeq[slot] >= 0 ? state.lastSeq[slot] : null,
     });
   }
   return { format: 'gru-stream-state', version: 1, model: modelKey(model), ...(calibrator ? { intervals: calibrator.signature } : {}), series };
@@ -74,7 +76,8 @@ export function importSnapshot(state: SeriesState, model: GruModel, snapshot: St
       throw stateError(`series[${i}] ("${s.id}") previous must be null or ${C} finite numbers`);
     }
     const intervals = withIntervals ? calibrator.decode(s.intervals, `series[${i}] ("${s.id}")`) : null;
-    return { id: s.id, steps: s.steps, h, previous: s.previous, intervals };
+    if (s.seq !== undefined && s.seq !== null && !(Number.isSafeInteger(s.seq) && s.seq >= 0)) throw stateError(`series[${i}] ("${s.id}") seq must be null or a non-negative integer`);
+    return { id: s.id, steps: s.steps, h, previous: s.previous, intervals, seq: s.seq ?? -1 };
   });
   if (new Set(decoded.map((d) => d.id)).size !== decoded.length) throw stateError('duplicate series ids');
   if (decoded.length > state.slots.capacity) throw stateError(`${decoded.length} series exceed the predictor's capacity ${state.slots.capacity}`);
@@ -83,6 +86,7 @@ export function importSnapshot(state: SeriesState, model: GruModel, snapshot: St
     state.clear(slot);
     state.stateOf(slot).set(d.h);
     state.steps[slot] = d.steps;
+    state.lastSeq[slot] = d.seq;
     if (d.previous) {
       state.previous.set(d.previous, slot * C);
       state.hasPrevious[slot] = 1;

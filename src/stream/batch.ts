@@ -11,6 +11,8 @@ export interface BatchEntry {
   /** Kernel row of this sample, or -1 when it is not stepped (no input yet, or an error record). */
   row: number;
   error?: GruStreamError;
+  /** With onInvalid 'fail': the rejection that ends the stream; entries before it are pushed, it is not. */
+  fatal?: boolean;
 }
 
 /**

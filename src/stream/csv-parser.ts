@@ -8,6 +8,10 @@ export interface CsvParserOptions {
   columns: readonly string[];
   /** Series id when the file has no `series` column (e.g. the file's base name). Default "csv". */
   source?: string;
+  /** 'inline' pushes a row's InputError in its place instead of emitting 'invalid' (see LineParserOptions). */
+  rejections?: 'event' | 'inline';
+  /** Number of the first physical line fed (default 1), for an input resumed mid-file. */
+  firstLine?: number;
 }
 
 /** Header names that give a sample's `t`, first match wins. */
@@ -86,7 +90,8 @@ export function createCsvParser(options: CsvParserOptions): Transform {
   const source = options.source ?? 'csv';
   let header: HeaderMap | null = null;
   /** First physical line of the next record (empty lines arrive as one-cell records, so none is missed). */
-  let nextLine = 1;
+  let nextLine = options.firstLine ?? 1;
+  const inline = options.rejections === 'inline';
   const stream: Transform = new SampleCsvParser(
     {
       bom: true,
@@ -96,20 +101,23 @@ export function createCsvParser(options: CsvParserOptions): Transform {
       on_record: (cells: string[]) => {
         const line = nextLine;
         nextLine += 1 + embeddedBreaks(cells);
-        return toSample(cells, line);
+        // An InputError travels as a record in inline mode (see LineParserOptions).
+        return toSample(cells, line) as Record<string, unknown> | null;
       },
     },
     () => nextLine,
   );
 
-  function toSample(cells: string[], line: number): Record<string, unknown> | null {
+  function toSample(cells: string[], line: number): Record<string, unknown> | InputError | null {
     if (cells.length === 1 && cells[0] === '') return null;
     if (!header) {
       header = readHeader(cells, options.columns, line);
       return null;
     }
     if (cells.length !== header.width) {
-      stream.emit('invalid', new InputError(ErrorCodes.ERR_PARSE, `line ${line}: ${cells.length} cells, the header has ${header.width}`, { line }));
+      const err = new InputError(ErrorCodes.ERR_PARSE, `line ${line}: ${cells.length} cells, the header has ${header.width}`, { line });
+      if (inline) return err;
+      stream.emit('invalid', err);
       return null;
     }
     const values = header.values.map((i) => cellValue(cells[i]));

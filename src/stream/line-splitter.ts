@@ -10,8 +10,13 @@ export const MAX_LINE_BYTES = 1 << 20;
 export class LineSplitter {
   private partial = '';
   private skipping = false;
-  private lineNo = 0;
+  private lineNo: number;
   private readonly decoder = new TextDecoder('utf-8');
+
+  /** `firstLine`: the number of the first line fed (a resumed input starts mid-file). */
+  constructor(firstLine = 1) {
+    this.lineNo = firstLine - 1;
+  }
 
   /** Feed a chunk; calls onLine(text, lineNo) per complete line and onError for over-long ones. */
   push(chunk: Buffer | string, onLine: (text: string, line: number) => void, onError: (err: InputError) => void): void {

@@ -2,13 +2,26 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { ErrorCodes, InputError } from '../errors.js';
 import { LineSplitter } from './line-splitter.js';
 
+export interface LineParserOptions {
+  /**
+   * Where a line that cannot become a sample is reported: 'event' (default) emits 'invalid' and
+   * pushes nothing; 'inline' pushes the InputError itself in the line's place, so a predictor
+   * downstream rejects it in order (one record per non-blank line with onInvalid 'output', and
+   * 'fail' stops there after every earlier record).
+   */
+  rejections?: 'event' | 'inline';
+  /** Number of the first line fed (default 1), for an input resumed mid-file. */
+  firstLine?: number;
+}
+
 /**
  * Text (NDJSON, one sample object per line) in, sample objects out, each stamped with its
- * 1-based `line`. Blank lines are skipped; a line that is not JSON is reported as an 'invalid'
- * event (ERR_PARSE with the line number) and the stream goes on.
+ * 1-based `line`. Blank lines are skipped; a line that is not JSON (ERR_PARSE) or not an object
+ * (ERR_SAMPLE_SHAPE) is reported with its line number (see `rejections`) and the stream goes on.
  */
-export function createNdjsonParser(): Transform {
-  const lines = new LineSplitter();
+export function createNdjsonParser(options: LineParserOptions = {}): Transform {
+  const lines = new LineSplitter(options.firstLine ?? 1);
+  const inline = options.rejections === 'inline';
   const stream: Transform = new Transform({
     readableObjectMode: true,
     transform(chunk: Buffer | string, _enc, callback: TransformCallback) {
@@ -21,7 +34,8 @@ export function createNdjsonParser(): Transform {
     },
   });
   function report(err: InputError): void {
-    stream.emit('invalid', err);
+    if (inline) stream.push(err);
+    else stream.emit('invalid', err);
   }
   function emitLine(text: string, line: number): void {
     if (text.trim() === '') return;

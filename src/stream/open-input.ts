@@ -17,6 +17,9 @@ export interface InputParserOptions {
   columns: readonly string[];
   /** Series id for CSV rows without a `series` column; default the file's base name ("stdin" for -). */
   series?: string;
+  /** See LineParserOptions. */
+  rejections?: 'event' | 'inline';
+  firstLine?: number;
 }
 
 /** `format` checked (the one place it is): 'ndjson', 'csv', or undefined for "from the path". */
@@ -31,13 +34,18 @@ export function isCsvInput(path: string | undefined, format: unknown): boolean {
   return checked === 'csv' || (checked === undefined && path !== undefined && extname(path).toLowerCase() === '.csv');
 }
 
+/** The input's format, by isCsvInput. */
+export function inputFormatOf(path: string | undefined, format: unknown): InputFormat {
+  return isCsvInput(path, format) ? 'csv' : 'ndjson';
+}
+
 /** The parser for an input: CSV when asked or when the path ends in .csv, NDJSON otherwise. */
 export function createInputParser(options: InputParserOptions): Transform {
-  const { path, format, columns } = options;
-  if (!isCsvInput(path, format)) return createNdjsonParser();
+  const { path, format, columns, rejections, firstLine } = options;
+  if (!isCsvInput(path, format)) return createNdjsonParser({ rejections, firstLine });
   const fromFile = path !== undefined && path !== '-';
   const source = options.series ?? (fromFile ? basename(path, extname(path)) : path === '-' ? 'stdin' : undefined);
-  return createCsvParser({ columns, ...(source === undefined ? {} : { source }) });
+  return createCsvParser({ columns, rejections, firstLine, ...(source === undefined ? {} : { source }) });
 }
 
 export interface OpenedInput {

@@ -16,6 +16,8 @@ import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
 interface Waiting {
   sample: CheckedSample | null;
   error: GruStreamError | null;
+  /** onInvalid 'fail': this rejection ends the stream; its write callback is never called. */
+  fatal: boolean;
   callback: () => void;
 }
 
@@ -42,6 +44,8 @@ export interface PredictorStats {
   samplesIn: number;
   forecastsOut: number;
   rejected: number;
+  /** Samples dropped because their `seq` was not above the last applied one of their series. */
+  duplicates: number;
   evicted: number;
   liveSeries: number;
   workerRestarts: number;
@@ -58,6 +62,11 @@ export interface PredictorStats {
  * Backpressure: a write's callback is held while the filling batch is full behind a stepping one,
  * or while the readable side is above its high-water mark; so write() returns false and 'drain'
  * follows, and memory stays bounded by two batches plus the buffers.
+ *
+ * Rejections travel in order: a parser in `inline` mode writes its InputError in the bad line's
+ * place, and checkSample's rejections are placed like samples, so with onInvalid 'output' each
+ * gets its error record in position, and with 'fail' every record before it is pushed before the
+ * stream fails ('fatal' event, then destroy once those records have been read).
  */
 export class Predictor extends Transform {
   readonly model: GruModel;
@@ -80,7 +89,9 @@ export class Predictor extends Transform {
   /** A write callback held back for readable-side backpressure. */
   private heldCallback: (() => void) | null = null;
   private idleWaiters: Array<() => void> = [];
-  private readonly counters = { samplesIn: 0, forecastsOut: 0, rejected: 0, evicted: 0 };
+  private readonly counters = { samplesIn: 0, forecastsOut: 0, rejected: 0, duplicates: 0, evicted: 0 };
+  /** Set once onInvalid 'fail' stopped the stream. */
+  private fatal: GruStreamError | null = null;
   /** The runner once it has started (stats() reads its worker-restart count). */
   private started: ShardRunner | null = null;
   /** writeBatch() and the NDJSON fast path: rows without sample objects. */
@@ -254,26 +265,39 @@ export class Predictor extends Transform {
 
   override _transform(raw: unknown, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.counters.samplesIn++;
+    // A parser's inline rejection (an unparseable line) takes the same road as a bad sample.
+    if (isGruStreamError(raw)) {
+      this.reject(raw, callback);
+      return;
+    }
     let sample: CheckedSample;
     try {
       sample = checkSample(raw, this.model.config.columns, this.normaliser, this.options.knownSeries);
     } catch (err) {
-      this.reject(err as GruStreamError, raw, callback);
+      this.reject(err as GruStreamError, callback);
       return;
     }
-    this.waiting = { sample, error: null, callback };
+    if (sample.seq !== undefined) {
+      // lastSeq is raised when a sample is admitted, and the next _transform only runs after that
+      // sample's callback, which place() calls after admitting it: so this sees every earlier seq.
+      const slot = this.state.slots.get(sample.series);
+      if (slot !== undefined && this.state.lastSeq[slot] >= sample.seq) {
+        this.counters.duplicates++;
+        this.emit('duplicate', { series: sample.series, seq: sample.seq });
+        callback();
+        return;
+      }
+    }
+    this.waiting = { sample, error: null, fatal: false, callback };
     this.place();
   }
 
-  private reject(err: GruStreamError, raw: unknown, callback: (err?: Error | null) => void): void {
+  private reject(err: GruStreamError, callback: (err?: Error | null) => void): void {
     this.counters.rejected++;
-    if (this.options.onInvalid === 'fail') {
-      callback(err);
-      return;
-    }
-    this.emit('invalid', err);
-    if (this.options.onInvalid === 'output') {
-      this.waiting = { sample: null, error: err, callback };
+    const fatal = this.options.onInvalid === 'fail';
+    if (!fatal) this.emit('invalid', err);
+    if (fatal || this.options.onInvalid === 'output') {
+      this.waiting = { sample: null, error: err, fatal, callback };
       this.place();
       return;
     }
@@ -294,11 +318,13 @@ export class Predictor extends Transform {
     }
     this.waiting = null;
     if (w.sample) this.admit(batch, w.sample);
-    else batch.entries.push({ series: (w.error!.details.series as string) ?? '', t: '', actual: [], line: w.error!.details.line as number | undefined, slot: -1, row: -1, error: w.error! });
+    else batch.entries.push({ series: (w.error!.details.series as string) ?? '', t: '', actual: [], line: w.error!.details.line as number | undefined, slot: -1, row: -1, error: w.error!, fatal: w.fatal });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushTurn);
     }
+    // A fatal rejection keeps its callback: nothing more is written after it.
+    if (w.fatal) return;
     if (this.readableLength >= this.readableHighWaterMark) this.heldCallback = w.callback;
     else w.callback();
   }
@@ -308,6 +334,7 @@ export class Predictor extends Transform {
     const st = this.state;
     const slot = st.acquire(s.series, this.onEvict);
     this.batchOf[slot] = batch.seq;
+    if (s.seq !== undefined) st.lastSeq[slot] = s.seq;
     const C = this.columns;
     const t = s.t ?? st.steps[slot];
     st.steps[slot]++;
@@ -352,7 +379,12 @@ export class Predictor extends Transform {
     if (this.destroyed) return;
     const { horizon } = this.options;
     const O = this.model.config.outputSize;
+    let fatal: GruStreamError | null = null;
     for (const e of batch.entries) {
+      if (e.fatal) {
+        fatal = e.error!;
+        break;
+      }
       const record = this.record(e, batch, horizon, O);
       if (this.calibrator && !e.error) this.calibrator.annotate(record as Forecast, e.slot);
       this.push(record);
@@ -368,6 +400,28 @@ export class Predictor extends Transform {
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+    if (fatal) this.fail(fatal);
+  }
+
+  /**
+   * onInvalid 'fail': every record before the bad sample has been pushed. 'fatal' lets a consumer
+   * that reads by hand take them at once; the stream is destroyed with the error only when its
+   * buffer is empty, because destroy() discards whatever was not read yet.
+   */
+  private fail(err: GruStreamError): void {
+    this.fatal = err;
+    this.emit('fatal', err);
+    const destroyWhenRead = (): void => {
+      if (this.destroyed) return;
+      if (this.readableLength === 0) this.destroy(err);
+      else setTimeout(destroyWhenRead, 5);
+    };
+    destroyWhenRead();
+  }
+
+  /** The rejection that stopped the stream under onInvalid 'fail', if any. */
+  get failure(): GruStreamError | null {
+    return this.fatal;
   }
 
   private record(e: BatchEntry, batch: Batch, horizon: number, O: number): Forecast | ErrorRecord {
@@ -399,8 +453,12 @@ export class Predictor extends Transform {
     this.runner.then((r) => r.close(), () => undefined).then(() => callback(err));
   }
 
-  /** Resolves once every accepted sample has been stepped and pushed. */
-  private whenIdle(): Promise<void> {
+  /**
+   * Resolves once every sample placed so far has been stepped and its record pushed. Writes still
+   * buffered on the writable side (held by backpressure) are not included: a caller that needs a
+   * cut reads the records out and waits again until writableLength is 0.
+   */
+  whenIdle(): Promise<void> {
     if (!this.stepping && this.filling.entries.length > 0) this.dispatch();
     if (!this.stepping && this.filling.entries.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

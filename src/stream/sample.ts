@@ -11,6 +11,12 @@ export interface Sample {
   t?: number | string;
   /** 1-based input line, set by the NDJSON/CSV parsers, echoed in errors. */
   line?: number;
+  /**
+   * Optional per-series sequence number (a non-negative integer, increasing per series). A sample
+   * whose seq is not above the last applied one of its series is a duplicate: dropped and counted,
+   * so a producer may resend after a crash without applying anything twice.
+   */
+  seq?: number;
 }
 
 /** A sample that passed validation. */
@@ -19,6 +25,18 @@ export interface CheckedSample {
   values: number[];
   t: number | string | undefined;
   line: number | undefined;
+  seq: number | undefined;
+}
+
+/** The largest finite float32: the kernels step float32, so anything beyond becomes Infinity there. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** A rejected value as the user wrote it: a CSV's empty cell is "empty", NaN is NaN, text is quoted. */
+function describeValue(v: unknown): string {
+  if (v === '') return 'empty';
+  if (typeof v === 'number') return String(v);
+  if (v === undefined) return 'missing';
+  return JSON.stringify(v) ?? String(v);
 }
 
 function reject(code: CodesOf<'InputError'>, message: string, sample: Record<string, unknown> | null): InputError {
@@ -48,12 +66,16 @@ export function checkSample(raw: unknown, columns: readonly string[], normaliser
   }
   for (let c = 0; c < values.length; c++) {
     const v = values[c];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw reject(ErrorCodes.ERR_NON_FINITE, `${columns[c]} is ${JSON.stringify(v) ?? String(v)}, not a finite number`, s);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw reject(ErrorCodes.ERR_NON_FINITE, `${columns[c]} is ${describeValue(v)}, not a finite number`, s);
+    if (v > FLOAT32_MAX || v < -FLOAT32_MAX) throw reject(ErrorCodes.ERR_NON_FINITE, `${columns[c]} is ${v}, beyond the float32 range (±3.4e38) the model computes in`, s);
     const why = normaliser.rejectValue(v);
     if (why) throw reject(ErrorCodes.ERR_NON_FINITE, `${columns[c]} ${why}`, s);
   }
   if (s.t !== undefined && typeof s.t !== 'string' && !(typeof s.t === 'number' && Number.isFinite(s.t))) {
     throw reject(ErrorCodes.ERR_SAMPLE_SHAPE, '"t" must be a finite number or a string', s);
   }
-  return { series: s.series, values: values as number[], t: s.t as number | string | undefined, line };
+  if (s.seq !== undefined && !(typeof s.seq === 'number' && Number.isSafeInteger(s.seq) && s.seq >= 0)) {
+    throw reject(ErrorCodes.ERR_SAMPLE_SHAPE, '"seq" must be a non-negative integer', s);
+  }
+  return { series: s.series, values: values as number[], t: s.t as number | string | undefined, line, seq: s.seq as number | undefined };
 }
