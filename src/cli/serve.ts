@@ -11,6 +11,8 @@ import { MQTT_ARGS, MQTT_HELP, mqttOptionsFromArgs } from './mqtt-args.js';
 
 /** serve() options and the flags that set them (option errors are reported as usage errors on the flag). */
 const SERVE_FLAGS = {
+  stateDir: 'state-dir',
+  checkpointIntervalMs: 'checkpoint-interval',
   host: 'host',
   port: 'port',
   token: 'token',
@@ -63,6 +65,10 @@ ${MODEL_FLAGS_HELP}
   --interval L        prediction intervals at level L (0.9) or levels L1,L2: in forecast messages,
                       drawn as a band on the dashboard, coverage in accuracy, /healthz, /metrics
   --history N         forecasts per series sent to a new subscriber (default ${DEFAULT_LIMITS.history})
+  --state-dir DIR     checkpoint every series' state to DIR every --checkpoint-interval seconds
+                      (default 1) and at shutdown, and restore it at start; /ingest producers get
+                      {"type":"durable","upTo":N} once a checkpoint holds their messages 1..N
+  --checkpoint-interval S   seconds between checkpoints (default 1)
 
 ${MQTT_HELP}
 
@@ -86,6 +92,8 @@ See docs/serving.md for message shapes, close codes and metric names.`,
       interval: { type: 'string' },
       history: { type: 'string' },
       ...MQTT_ARGS,
+      'state-dir': { type: 'string' },
+      'checkpoint-interval': { type: 'string' },
     });
     const str = (k: string): string | undefined => values[k] as string | undefined;
     // No model and no data: the bundled demo, replaying the bundled CSV forever.
@@ -94,6 +102,8 @@ See docs/serving.md for message shapes, close codes and metric names.`,
     if (str('rate') !== undefined && str('replay') === undefined && !demo) throw usageError('--rate needs --replay');
     const token = str('token') ?? (io.env.GRU_STREAM_TOKEN || undefined);
     const rate = numberFlag('rate', str('rate'));
+    const interval = numberFlag('checkpoint-interval', str('checkpoint-interval'));
+    if (interval !== undefined && str('state-dir') === undefined) throw usageError('--checkpoint-interval needs --state-dir');
     const modelPath = str('model');
     const options = {
       // With --meta the CLI loads the model itself (serve() takes a path or a loaded model).
@@ -114,6 +124,8 @@ See docs/serving.md for message shapes, close codes and metric names.`,
       limits: { history: intFlag('history', str('history')) },
       mqtt,
       log: (line: string) => io.stderr.write(`${line}\n`),
+      stateDir: str('state-dir'),
+      checkpointIntervalMs: interval === undefined ? undefined : interval * 1000,
     };
     const handle = await flagErrors(SERVE_FLAGS, () => serve(options));
     // One write, so a reader that waits for the URL line also has the demo line.

@@ -7,15 +7,24 @@ import type { WebSocket } from 'ws';
  * (`ws.pause()` stops reading from the TCP socket, so a fast producer is slowed by TCP flow
  * control instead of filling our memory) until the predictor emits 'drain'; the replay awaits
  * `drained()`; a piped input file is handled by pipe() itself.
+ *
+ * hold()/release() close the door the same way while a checkpoint is cut: the predictor then
+ * settles within a batch or two even under a steady stream of producers.
  */
 export class WriteGate {
   private readonly sockets = new Set<WebSocket>();
   private blocked = false;
+  /** The predictor's write() said false and it has not drained yet. */
+  private full = false;
+  private holds = 0;
   private waiters: Array<() => void> = [];
   private closed = false;
 
   constructor(private readonly target: Writable) {
-    target.on('drain', () => this.open());
+    target.on('drain', () => {
+      this.full = false;
+      this.update();
+    });
     // A closed target will never drain: release everyone waiting on it.
     target.on('close', () => {
       this.closed = true;
@@ -31,15 +40,31 @@ export class WriteGate {
     return this.closed || this.target.writableEnded || this.target.destroyed;
   }
 
-  /** Writes one sample; returns false when the caller should wait for `drained()`. */
+  /** Writes one sample (or Marker); returns false when the caller should wait for `drained()`. */
   write(sample: object): boolean {
     if (this.isClosed) return false;
-    const ok = this.target.write(sample);
-    if (!ok && !this.blocked) {
+    if (!this.target.write(sample)) this.full = true;
+    this.update();
+    return !this.blocked;
+  }
+
+  /** Stop every source (until release()); what is already written still reaches the predictor. */
+  hold(): void {
+    this.holds++;
+    this.update();
+  }
+
+  release(): void {
+    this.holds--;
+    this.update();
+  }
+
+  private update(): void {
+    const block = this.full || this.holds > 0;
+    if (block && !this.blocked) {
       this.blocked = true;
       for (const ws of this.sockets) ws.pause();
-    }
-    return ok;
+    } else if (!block && this.blocked) this.open();
   }
 
   /** Resolves when the predictor can take more (at once when it already can). */

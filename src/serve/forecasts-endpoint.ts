@@ -10,7 +10,7 @@ import type { SubscriberHub } from './subscriber-hub.js';
  * filter now in force (null = all), or {"type":"error","code","message"}.
  */
 
-/** Bounds the per-subscriber filter; the 4 KiB maxPayload bounds a single message already. */
+/** Bounds the per-subscriber filter; limits.forecastsMaxPayload is sized so a message naming this many full-length ids fits. */
 export const MAX_SUBSCRIBED_SERIES = 1024;
 
 export function seriesFromQuery(url: URL): string[] | null {

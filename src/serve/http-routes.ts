@@ -68,7 +68,7 @@ function health(ctx: RoutesContext): { status: number; body: object } {
       uptimeSeconds: (Date.now() - started) / 1000,
       model: { columns: config.columns, hiddenSize: config.hiddenSize, numLayers: config.numLayers, transform: config.transform, horizon: pipeline.predictor.options.horizon },
       auth: opts.token !== undefined,
-      ...pipeline.predictor.stats(),
+      ...pipeline.stats(),
       ...pipeline.hub.stats(),
       intervalLevels: pipeline.predictor.options.intervalLevels,
       accuracy: pipeline.accuracyReport(HEALTH_SERIES),

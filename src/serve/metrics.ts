@@ -23,6 +23,7 @@ export class ServeMetrics {
   readonly forecastsOut: Counter;
   readonly rejected: Counter<'code'>;
   readonly dropped: Counter;
+  readonly duplicates: Counter;
   readonly slowCloses: Counter;
   readonly evictions: Counter;
   readonly connections: Counter<'endpoint'>;
@@ -41,6 +42,7 @@ export class ServeMetrics {
     this.samplesIn = new Counter({ name: 'gru_stream_samples_in_total', help: 'Samples handed to the predictor, by where they came from.', labelNames: ['source'], registers });
     this.forecastsOut = new Counter({ name: 'gru_stream_forecasts_out_total', help: 'Forecast records produced by the predictor and published to subscribers.', registers });
     this.rejected = new Counter({ name: 'gru_stream_rejected_samples_total', help: 'Samples or input lines rejected (unparsable, wrong shape, non-finite, unknown series), by error code.', labelNames: ['code'], registers });
+    this.duplicates = new Counter({ name: 'gru_stream_duplicate_samples_total', help: 'Samples dropped because their seq was not above the last applied seq of their series.', registers });
     this.dropped = new Counter({ name: 'gru_stream_dropped_messages_total', help: 'Messages to slow subscribers superseded by a newer message for the same series before they could be sent.', registers });
     this.slowCloses = new Counter({ name: 'gru_stream_slow_subscriber_closes_total', help: 'Subscribers closed with code 4008 for staying behind too long.', registers });
     this.evictions = new Counter({ name: 'gru_stream_evictions_total', help: 'Series whose state the predictor evicted to stay within its capacity.', registers });

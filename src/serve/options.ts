@@ -22,7 +22,7 @@ export const DEFAULT_PORT = 8080;
 export interface ServeLimits {
   /** Largest /ingest message in bytes (ws closes the connection with 1009 past it). Default 64 KiB. */
   ingestMaxPayload: number;
-  /** Largest /forecasts client message in bytes (subscribe/unsubscribe are small). Default 4 KiB. */
+  /** Largest /forecasts client message in bytes; fits a subscribe of 1024 ids of 256 characters. Default 320 KiB. */
   forecastsMaxPayload: number;
   /** A subscriber's `ws.bufferedAmount` above which its messages are coalesced instead of sent. Default 256 KiB. */
   subscriberHighWater: number;
@@ -40,7 +40,9 @@ export interface ServeLimits {
 
 export const DEFAULT_LIMITS: Readonly<ServeLimits> = Object.freeze({
   ingestMaxPayload: 64 * 1024,
-  forecastsMaxPayload: 4 * 1024,
+  // A subscribe message naming MAX_SUBSCRIBED_SERIES (1024) ids of the longest allowed length
+  // (256) is about 265 KB: the documented limit must be reachable within one message.
+  forecastsMaxPayload: 320 * 1024,
   subscriberHighWater: 256 * 1024,
   slowCloseMs: 10_000,
   heartbeatMs: 30_000,
@@ -85,6 +87,10 @@ export interface ServeOptions {
   mqtt?: MqttOptions;
   /** Diagnostics (input errors, slow-client closes); default: none. The CLI passes stderr. */
   log?: (line: string) => void;
+  /** Checkpoint the predictor's state here (key "serve") and restore it at start; /ingest then sends durable acks. */
+  stateDir?: string;
+  /** Milliseconds between checkpoints with stateDir. Default 1000. */
+  checkpointIntervalMs?: number;
 }
 
 /** ServeOptions with defaults applied and every value checked once, at the boundary. */
@@ -104,12 +110,22 @@ export interface ResolvedServeOptions {
   limits: ServeLimits;
   mqtt: ResolvedMqttOptions | undefined;
   log: (line: string) => void;
+  stateDir: string | undefined;
+  checkpointIntervalMs: number;
 }
 
 function limit(key: keyof ServeLimits, value: unknown): number {
   const max = LIMIT_MAX[key] ?? Number.MAX_SAFE_INTEGER;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw new OptionError(`options.limits.${key} must be an integer from 1 to ${max} (got ${String(value)})`, { option: `limits.${key}` });
+  }
+  return value;
+}
+
+function checkpointInterval(value: unknown): number {
+  if (value === undefined) return 1000;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new OptionError(`options.checkpointIntervalMs must be a positive number of milliseconds (got ${String(value)})`, { option: 'checkpointIntervalMs' });
   }
   return value;
 }
@@ -151,5 +167,7 @@ export function resolveServeOptions(options: ServeOptions = {}): ResolvedServeOp
     limits,
     mqtt: options.mqtt === undefined ? undefined : resolveMqttOptions(options.mqtt),
     log: options.log ?? (() => {}),
+    stateDir: options.stateDir === undefined ? undefined : nonEmptyString('stateDir', options.stateDir),
+    checkpointIntervalMs: checkpointInterval(options.checkpointIntervalMs),
   };
 }

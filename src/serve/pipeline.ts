@@ -2,11 +2,12 @@ import { EventEmitter, once } from 'node:events';
 import { type GruStreamError, isGruStreamError } from '../errors.js';
 import type { GruModel } from '../model/model.js';
 import { Normaliser } from '../model/normaliser.js';
-import { type Forecast, type Predictor, createPredictor } from '../stream/predictor.js';
+import { type Forecast, type Predictor, type PredictorStats, createPredictor } from '../stream/predictor.js';
 import { type CheckedSample, checkSample } from '../stream/sample.js';
 import type { AccuracySnapshot, OverallAccuracy } from './accuracy.js';
 import { AccuracyPublisher } from './accuracy-publisher.js';
 import { WriteGate } from './backpressure.js';
+import { type IngestSession, ackApplied, isAckToken } from './ingest.js';
 import { type SampleSource, ServeMetrics } from './metrics.js';
 import type { ResolvedServeOptions } from './options.js';
 import { SubscriberHub } from './subscriber-hub.js';
@@ -27,6 +28,10 @@ export class ServePipeline {
   readonly hub: SubscriberHub;
   readonly metrics: ServeMetrics;
   readonly events = new EventEmitter();
+  /** Open /ingest connections (acks, durable acks). */
+  readonly ingestSessions = new Set<IngestSession>();
+  /** Rejections from every source (ingest pre-checks included), as /metrics counts them. */
+  private rejectedTotal = 0;
   private readonly accuracy: AccuracyPublisher;
   private readonly normaliser: Normaliser;
   private readonly knownSeries: ReadonlySet<string> | null;
@@ -66,6 +71,10 @@ export class ServePipeline {
       hub.forgetSeries(series);
       metrics.forgetSeries(series);
     });
+    predictor.on('duplicate', () => metrics.duplicates.inc());
+    predictor.on('marker', (token: unknown) => {
+      if (isAckToken(token)) ackApplied(token);
+    });
     predictor.on('batch', ({ size, latencyMs }: { size: number; latencyMs: number }) => {
       metrics.stepLatency.observe(latencyMs / 1000);
       metrics.batchSize.observe(size);
@@ -90,6 +99,11 @@ export class ServePipeline {
     return { overall: this.accuracy.overall(), series, seriesShown: series.length };
   }
 
+  /** Predictor stats, with `rejected` counting every source's rejections (ingest's pre-checks too). */
+  stats(): PredictorStats {
+    return { ...this.predictor.stats(), rejected: this.rejectedTotal };
+  }
+
   /** The predictor's fatal error, if it failed (reported on /healthz). */
   get failure(): Error | undefined {
     return this.failed;
@@ -102,6 +116,7 @@ export class ServePipeline {
 
   /** Counts a rejected sample and tells the series' subscribers (and `events`) why. */
   reportInvalid(err: GruStreamError, source: SampleSource | 'predictor'): void {
+    this.rejectedTotal++;
     this.metrics.rejected.inc({ code: err.code });
     const { series, line } = err.details;
     const msg = { type: 'invalid', code: err.code, message: err.message, source, ...(line === undefined ? {} : { line }), ...(series === undefined ? {} : { series }) };

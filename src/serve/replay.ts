@@ -1,4 +1,6 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { ErrorCodes, InputError } from '../errors.js';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createInputParser } from '../stream/open-input.js';
@@ -77,4 +79,45 @@ export function startReplay(options: ReplayOptions): ReplaySource {
       for (const series of seen) await options.resetSeries(series);
     } while (!signal.aborted);
   });
+}
+
+/**
+ * Refuses, before the server starts, a replay file that cannot be used: an empty one
+ * (ERR_INPUT_IO), or one whose header lacks the model's columns or cannot be parsed (ERR_PARSE).
+ * Found later, these would leave a server up that replays nothing.
+ */
+export async function checkReplayFile(path: string, columns: readonly string[]): Promise<void> {
+  const fh = await open(path, 'r');
+  let head: Buffer;
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  // The header is the first non-blank line.
+  let at = 0;
+  for (;;) {
+    const nl = head.indexOf(10, at);
+    const line = head.subarray(at, nl === -1 ? head.length : nl).toString('utf8').replace(/^\uFEFF/, '');
+    if (line.trim() !== '') {
+      head = head.subarray(0, nl === -1 ? head.length : nl + 1);
+      break;
+    }
+    if (nl === -1) throw new InputError(ErrorCodes.ERR_INPUT_IO, `--replay ${path}: the file has no CSV header (empty)`, { path });
+    at = nl + 1;
+  }
+  const parser = createInputParser({ path, format: 'csv', columns });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      parser.on('error', reject);
+      parser.on('data', () => undefined);
+      parser.on('end', resolve);
+      parser.end(head);
+    });
+  } catch (err) {
+    if (err instanceof InputError) throw new InputError(err.code, `--replay ${path}: ${err.message}`, { ...err.details, path });
+    throw err;
+  }
 }

@@ -14,6 +14,8 @@ import { type ServeOptions, resolveServeOptions } from './options.js';
 import { ServePipeline } from './pipeline.js';
 import { createShutdown } from './shutdown.js';
 import { startSources } from './sources.js';
+import { ServeCheckpointer } from './checkpointer.js';
+import { checkReplayFile } from './replay.js';
 import type { SubscriberInfo } from './subscriber-info.js';
 import { WebSocketEndpoints } from './websocket-endpoints.js';
 
@@ -76,9 +78,18 @@ export async function serve(options: ServeOptions = {}): Promise<ServeHandle> {
   if (typeof opts.input === 'string' && opts.input !== '-') await assertReadableFile(opts.input, '--input');
   if (opts.replay !== undefined) await assertReadableFile(opts.replay, '--replay');
   const model = typeof opts.model === 'string' ? await loadModel(opts.model) : opts.model;
+  if (opts.replay !== undefined) await checkReplayFile(opts.replay, model.config.columns);
   const files = await loadDashboardFiles();
 
   const pipeline = new ServePipeline(model, opts);
+  let checkpointer: ServeCheckpointer | null = null;
+  try {
+    // Restored before any source or connection can write a sample.
+    if (opts.stateDir !== undefined) checkpointer = await ServeCheckpointer.open(opts.stateDir, pipeline, opts.checkpointIntervalMs, opts.log);
+  } catch (err) {
+    pipeline.destroy();
+    throw err;
+  }
   const server = createServer(createRequestHandler({ pipeline, files, opts, started: Date.now() }));
   // Bounded header and request times: a slow-loris client cannot hold sockets forever.
   server.headersTimeout = 10_000;
@@ -96,6 +107,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServeHandle> {
     throw err;
   }
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  checkpointer?.start();
   const sources = startSources(opts, pipeline);
   const { predictor, hub } = pipeline;
   return {
@@ -107,7 +119,7 @@ export async function serve(options: ServeOptions = {}): Promise<ServeHandle> {
     metrics: pipeline.metrics,
     events: pipeline.events,
     subscribers: () => hub.subscribers(),
-    stats: () => ({ ...predictor.stats(), ...hub.stats() }),
-    close: createShutdown({ server, pipeline, endpoints, sources }),
+    stats: () => ({ ...pipeline.stats(), ...hub.stats() }),
+    close: createShutdown({ server, pipeline, endpoints, sources, checkpointer }),
   };
 }

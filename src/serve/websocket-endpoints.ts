@@ -41,6 +41,7 @@ export class WebSocketEndpoints {
       gate: pipeline.gate,
       accepted: (n: number) => pipeline.metrics.samplesIn.inc({ source: 'ingest' }, n),
       rejected: (err: GruStreamError) => pipeline.reportInvalid(err, 'ingest'),
+      sessions: pipeline.ingestSessions,
     };
   }
 

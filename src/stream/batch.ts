@@ -13,6 +13,10 @@ export interface BatchEntry {
   error?: GruStreamError;
   /** With onInvalid 'fail': the rejection that ends the stream; entries before it are pushed, it is not. */
   fatal?: boolean;
+  /** A Marker's token: emitted as 'marker' when the batch completes, no record. */
+  marker?: unknown;
+  /** The sample's seq, echoed in its record. */
+  seq?: number;
 }
 
 /**

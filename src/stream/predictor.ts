@@ -9,12 +9,15 @@ import { SeriesState } from '../state/series-state.js';
 import { type StateSnapshot, exportSnapshot, importSnapshot } from '../state/snapshot.js';
 import { Batch, type BatchEntry } from './batch.js';
 import { DirectStepper, type RowSink } from './direct-stepper.js';
+import { Marker } from './marker.js';
 import { type PredictorOptions, type ResolvedOptions, resolvePredictorOptions } from './predictor-options.js';
 import { type CheckedSample, checkSample } from './sample.js';
 import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
 
 interface Waiting {
   sample: CheckedSample | null;
+  /** A Marker passing through (sample and error null). */
+  marker?: Marker;
   error: GruStreamError | null;
   /** onInvalid 'fail': this rejection ends the stream; its write callback is never called. */
   fatal: boolean;
@@ -31,6 +34,8 @@ export interface Forecast extends IntervalFields {
   actual: number[];
   /** With horizon > 1: [horizon][columns], path[0] equal to forecast. */
   path?: number[][] | null;
+  /** The sample's seq, when it had one. */
+  seq?: number;
 }
 
 /** What onInvalid: 'output' pushes in a rejected sample's place. */
@@ -264,6 +269,11 @@ export class Predictor extends Transform {
   }
 
   override _transform(raw: unknown, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (raw instanceof Marker) {
+      this.waiting = { sample: null, error: null, fatal: false, marker: raw, callback };
+      this.place();
+      return;
+    }
     this.counters.samplesIn++;
     // A parser's inline rejection (an unparseable line) takes the same road as a bad sample.
     if (isGruStreamError(raw)) {
@@ -318,6 +328,7 @@ export class Predictor extends Transform {
     }
     this.waiting = null;
     if (w.sample) this.admit(batch, w.sample);
+    else if (w.marker) batch.entries.push({ series: '', t: '', actual: [], line: undefined, slot: -1, row: -1, marker: w.marker.token });
     else batch.entries.push({ series: (w.error!.details.series as string) ?? '', t: '', actual: [], line: w.error!.details.line as number | undefined, slot: -1, row: -1, error: w.error!, fatal: w.fatal });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -348,7 +359,7 @@ export class Predictor extends Transform {
       batch.slots[row] = slot;
       batch.rows++;
     }
-    batch.entries.push({ series: s.series, t, actual: s.values, line: s.line, slot, row: stepped ? row : -1 });
+    batch.entries.push({ series: s.series, t, actual: s.values, line: s.line, slot, row: stepped ? row : -1, seq: s.seq });
   }
 
   private readonly onEvict = (series: string): void => {
@@ -384,6 +395,10 @@ export class Predictor extends Transform {
       if (e.fatal) {
         fatal = e.error!;
         break;
+      }
+      if (e.marker !== undefined) {
+        this.emit('marker', e.marker);
+        continue;
       }
       const record = this.record(e, batch, horizon, O);
       if (this.calibrator && !e.error) this.calibrator.annotate(record as Forecast, e.slot);
@@ -427,11 +442,21 @@ export class Predictor extends Transform {
   private record(e: BatchEntry, batch: Batch, horizon: number, O: number): Forecast | ErrorRecord {
     if (e.error) return { error: e.error.toJSON(), ...(e.series ? { series: e.series } : {}), ...(e.line !== undefined ? { line: e.line } : {}) };
     this.counters.forecastsOut++;
-    if (e.row < 0) return horizon > 1 ? { series: e.series, t: e.t, forecast: null, actual: e.actual, path: null } : { series: e.series, t: e.t, forecast: null, actual: e.actual };
+    const r: Forecast = { series: e.series, t: e.t, forecast: null, actual: e.actual };
+    if (e.seq !== undefined) r.seq = e.seq;
+    if (e.row < 0) {
+      if (horizon > 1) r.path = null;
+      return r;
+    }
     const at = e.row * horizon * O;
-    if (horizon === 1) return { series: e.series, t: e.t, forecast: this.normaliser.decodeRow(batch.out, at, O, e.actual), actual: e.actual };
+    if (horizon === 1) {
+      r.forecast = this.normaliser.decodeRow(batch.out, at, O, e.actual);
+      return r;
+    }
     const path = this.normaliser.decodePath(batch.out, at, horizon, O, e.actual);
-    return { series: e.series, t: e.t, forecast: path[0], actual: e.actual, path };
+    r.forecast = path[0];
+    r.path = path;
+    return r;
   }
 
   override _read(size: number): void {

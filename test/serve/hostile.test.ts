@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServeHandle } from '../../src/serve/server.js';
+import { DEFAULT_LIMITS } from '../../src/serve/options.js';
 import { type Client, connect, ingestAll, metric, scrape, startServer, upgradeStatus, wsUrl } from './serve-helpers.js';
 
 let handle: ServeHandle;
@@ -80,7 +81,7 @@ describe('hostile frames', () => {
     await stillServing(`after-utf8${path}`);
   });
 
-  it.each([['/ingest', 64 * 1024], ['/forecasts', 4 * 1024]] as const)('a message over maxPayload on %s (%i bytes): closed with 1009, nothing of it processed', async (path, max) => {
+  it.each([['/ingest', DEFAULT_LIMITS.ingestMaxPayload], ['/forecasts', DEFAULT_LIMITS.forecastsMaxPayload]] as const)('a message over maxPayload on %s (%i bytes): closed with 1009, nothing of it processed', async (path, max) => {
     const samplesBefore = handle.stats().samplesIn;
     const errorsBefore = metric((await scrape(handle)).samples, 'gru_stream_ws_errors_total', { endpoint: path }) ?? 0;
     const client = await connect(wsUrl(handle, path));
@@ -119,7 +120,7 @@ describe('hostile messages', () => {
       { series: 'mixed', value: 12 },
     ]);
     await producer.until(() => producer.count('ack') === 3, 'ack for the batch');
-    expect(producer.of('ack')[2]).toEqual({ type: 'ack', accepted: 2, rejected: 8 });
+    expect(producer.of('ack')[2]).toEqual({ type: 'ack', upTo: 3, accepted: 2, rejected: 8 });
     const errors = producer.of('error').slice(2);
     expect(errors.map((e) => [e.index, e.code])).toEqual([
       [1, 'ERR_INPUT_WIDTH'], [2, 'ERR_SERIES_ID'], [3, 'ERR_SERIES_ID'], [4, 'ERR_NON_FINITE'], [5, 'ERR_NON_FINITE'],
