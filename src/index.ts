@@ -52,3 +52,5 @@ export type { TrainOptions } from './train/options.js';
 export type { TrainProgress } from './train/progress.js';
 export type { TrainReport } from './train/report.js';
 export type { TrainSource } from './train/data.js';
+export { runPredictJob } from './job/predict-job.js';
+export type { PredictJobOptions, PredictJobResult } from './job/predict-job.js';
