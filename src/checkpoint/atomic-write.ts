@@ -8,8 +8,9 @@ import { join } from 'node:path';
  * rename(2) is atomic within a file system; the first fsync makes the data durable before the
  * name points at it, the directory fsync makes the rename itself durable (ext4/xfs need both).
  */
-export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dir, `${name}.tmp`);
+export async function writeFileAtomic(dir: string, name: string, bytes: Uint8Array, tmpName = `${name}.tmp`): Promise<void> {
+  // tmpName: writers in several processes sharing `dir` (Kafka instances) each need their own.
+  const tmp = join(dir, tmpName);
   const fh = await open(tmp, 'w', 0o644);
   try {
     await fh.writeFile(bytes);

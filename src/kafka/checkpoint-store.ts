@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../checkpoint/atomic-write.js';
 import type { StateSnapshot } from '../state/snapshot.js';
 
 /** What one input partition's checkpoint holds: every series' state and the offset it reflects. */
@@ -17,14 +18,17 @@ export interface CheckpointStore {
   save(name: string, checkpoint: PartitionCheckpoint): Promise<void>;
 }
 
-/** One JSON file per name, written to a temporary file, fsynced, then renamed over the old one. */
+/**
+ * One JSON file per name, replaced by the checkpoint layer's atomic write (temp file, fsync, rename,
+ * fsync of the directory). The temp file carries the pid: every instance of the group writes here.
+ */
 export function fileCheckpointStore(dir: string): CheckpointStore {
-  const file = (name: string): string => join(dir, `${name}.checkpoint.json`);
+  const file = (name: string): string => `${name}.checkpoint.json`;
   let made: Promise<unknown> | null = null;
   return {
     async load(name) {
       try {
-        return JSON.parse(await readFile(file(name), 'utf8')) as PartitionCheckpoint;
+        return JSON.parse(await readFile(join(dir, file(name)), 'utf8')) as PartitionCheckpoint;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw err;
@@ -33,15 +37,7 @@ export function fileCheckpointStore(dir: string): CheckpointStore {
     async save(name, checkpoint) {
       made ??= mkdir(dir, { recursive: true });
       await made;
-      const tmp = `${file(name)}.${process.pid}.tmp`;
-      const handle = await open(tmp, 'w');
-      try {
-        await handle.writeFile(JSON.stringify(checkpoint));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, file(name));
+      await writeFileAtomic(dir, file(name), Buffer.from(JSON.stringify(checkpoint)), `${file(name)}.${process.pid}.tmp`);
     },
   };
 }
