@@ -2,9 +2,11 @@
 // each load it). Compiled for baseline x86-64: the CPU check runs before any AVX2 code can.
 //
 //   addon.cpuSupported: boolean
-//   addon.createKernel(weights: Float32Array, arena: Float32Array, desc: KernelDescriptor) -> step
+//   addon.isas: string[]   the GEMM paths this CPU can run, widest first ("avx512", "avx2")
+//   addon.createKernel(weights: Float32Array, arena: Float32Array, desc: KernelDescriptor, isa?) -> step
 //     desc is the object src/kernel/layout.ts kernelDescriptor() builds; its fields are read by name
-//     (readDescriptor below), so the two sides share names, not an order.
+//     (readDescriptor below), so the two sides share names, not an order. isa is one of addon.isas
+//     (default: the first); step.isa says which path the kernel runs.
 //   step(count, slots: Int32Array, inputs: Float32Array, out: Float32Array)  binds the arrays, steps
 //   step(count)                                                 steps with the arrays bound last
 //
@@ -28,6 +30,7 @@
 namespace {
 
 using napi_args::cpuSupported;
+using napi_args::cpuSupportsAvx512;
 using napi_args::readInt;
 using napi_args::readObject;
 using napi_args::typedArray;
@@ -104,10 +107,10 @@ napi_value step(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// Every float the kernel may read must lie inside the weights: full vectors run up to 7 floats
+// Every float the kernel may read must lie inside the weights: full vectors run up to 15 floats
 // past a gate region's end (layout.ts pads regions to 16 floats, so they stay inside).
 bool regionsFit(const GruKernelState* k, size_t wlen) {
-  const size_t H = k->H, S = k->gateStride, ceil8 = (H + 7) / 8 * 8, rowEnd = k->gateN + ceil8;
+  const size_t H = k->H, S = k->gateStride, ceil16 = (H + 15) / 16 * 16, rowEnd = k->gateN + ceil16;
   // The kernel computes r and z in one product, so it needs layout.ts's r, z, n order, H apart.
   if (k->gateR != 0 || k->gateZ != H || k->gateN != 2 * H || S < 3 * H) return false;
   if (k->layerStride < H || k->slotStride < static_cast<size_t>(k->L) * k->layerStride) return false;
@@ -115,7 +118,7 @@ bool regionsFit(const GruKernelState* k, size_t wlen) {
     const GruLayerRegions& r = k->layers[l];
     if (r.inSize != (l == 0 ? k->I : k->H)) return false;
     if (r.wx + (r.inSize - 1) * S + rowEnd > wlen || r.wh + (H - 1) * S + rowEnd > wlen) return false;
-    if (r.bx + rowEnd > wlen || r.bhn + ceil8 > wlen) return false;
+    if (r.bx + rowEnd > wlen || r.bhn + ceil16 > wlen) return false;
   }
   return k->O == 0 || (k->headRowStride >= H && k->headW + static_cast<size_t>(k->O - 1) * k->headRowStride + H <= wlen &&
                        k->headB + k->O <= wlen);
@@ -176,12 +179,28 @@ const char* readDescriptor(napi_env env, napi_value desc, Kernel* kn) {
   return nullptr;
 }
 
+// The GEMM path for createKernel's optional isa argument: the widest the CPU has when it is absent.
+const char* pickGemm(napi_env env, size_t argc, napi_value* argv, const GruGemm** gemm) {
+  *gemm = cpuSupportsAvx512() ? &gru_gemm_avx512 : &gru_gemm_avx2;
+  napi_valuetype type = napi_undefined;
+  if (argc < 4 || napi_typeof(env, argv[3], &type) != napi_ok || type == napi_undefined) return nullptr;
+  char isa[16];
+  size_t len = 0;
+  if (type != napi_string || napi_get_value_string_utf8(env, argv[3], isa, sizeof isa, &len) != napi_ok) return "isa must be a string";
+  if (strcmp(isa, "avx2") == 0) *gemm = &gru_gemm_avx2;
+  else if (strcmp(isa, "avx512") != 0) return "isa must be avx2 or avx512";
+  else if (!cpuSupportsAvx512()) return "this CPU lacks AVX-512 (avx512f)";
+  return nullptr;
+}
+
 napi_value createKernel(napi_env env, napi_callback_info info) {
   if (!cpuSupported()) return fail(env, "this CPU lacks AVX2 or FMA");
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 3) return fail(env, "createKernel(weights, arena, desc)");
+  if (argc < 3) return fail(env, "createKernel(weights, arena, desc, isa?)");
+  const GruGemm* gemm;
+  if (const char* bad = pickGemm(env, argc, argv, &gemm)) return fail(env, bad);
   void *wdata, *adata;
   size_t wlen, alen;
   if (!typedArray(env, argv[0], napi_float32_array, &wdata, &wlen)) return fail(env, "weights must be a Float32Array");
@@ -192,14 +211,17 @@ napi_value createKernel(napi_env env, napi_callback_info info) {
   *k = GruKernelState();
   k->weights = static_cast<const float*>(wdata);
   k->arena = static_cast<float*>(adata);
+  k->gemm = gemm;
   const char* error = readDescriptor(env, argv[2], kn);
   if (!error) {
     k->totalSlots = alen / k->slotStride;
     if (!regionsFit(k, wlen)) error = "the weight layout does not fit the weights buffer";
     else if (!gru_kernel_alloc(k)) error = "out of memory for the kernel scratch";
   }
-  napi_value fn;
+  napi_value fn, isa;
   if (!error && (napi_create_function(env, "step", NAPI_AUTO_LENGTH, step, kn, &fn) != napi_ok ||
+                 napi_create_string_utf8(env, gemm->name, NAPI_AUTO_LENGTH, &isa) != napi_ok ||
+                 napi_set_named_property(env, fn, "isa", isa) != napi_ok ||
                  napi_create_reference(env, argv[0], 1, &kn->weightsRef) != napi_ok ||
                  napi_create_reference(env, argv[1], 1, &kn->arenaRef) != napi_ok ||
                  napi_add_finalizer(env, fn, kn, finalize, nullptr, nullptr) != napi_ok))
@@ -217,6 +239,12 @@ NAPI_MODULE_INIT() {
   napi_value supported, create;
   napi_get_boolean(env, cpuSupported(), &supported);
   napi_set_named_property(env, exports, "cpuSupported", supported);
+  napi_value isas, name;
+  napi_create_array(env, &isas);
+  uint32_t n = 0;
+  if (cpuSupportsAvx512() && napi_create_string_utf8(env, "avx512", NAPI_AUTO_LENGTH, &name) == napi_ok) napi_set_element(env, isas, n++, name);
+  if (cpuSupported() && napi_create_string_utf8(env, "avx2", NAPI_AUTO_LENGTH, &name) == napi_ok) napi_set_element(env, isas, n++, name);
+  napi_set_named_property(env, exports, "isas", isas);
   napi_create_function(env, "createKernel", NAPI_AUTO_LENGTH, createKernel, nullptr, &create);
   napi_set_named_property(env, exports, "createKernel", create);
   gru_train_register(env, exports);

@@ -1,9 +1,10 @@
-// The native GRU step: a register-blocked micro-GEMM over batch rows plus a separate activation
-// pass, on the packed, transposed weights of src/kernel/layout.ts. Same math as js-kernel.ts,
-// in float32 with FMA (the tests hold it to 1e-5 of the float64 JS kernel).
+// The native GRU step: a register-blocked micro-GEMM over batch rows (gemm.h, AVX2 or AVX-512)
+// plus a separate activation pass, on the packed, transposed weights of src/kernel/layout.ts. Same
+// math as js-kernel.ts, in float32 with FMA (the tests hold it to 1e-5 of the float64 JS kernel).
 //
-// Only this file is compiled for AVX2/FMA (the pragma below); addon.cc stays baseline x86-64 so
-// loading the addon and its cpuSupported() check cannot themselves fault on an older CPU.
+// This file is compiled for AVX2/FMA (the pragma below), the GEMM paths each for their own ISA;
+// addon.cc stays baseline x86-64 so loading the addon and its cpuSupported() check cannot
+// themselves fault on an older CPU.
 #pragma GCC target("avx2,fma")
 
 #include "gru_kernel.h"
@@ -15,167 +16,11 @@
 
 namespace {
 
-// Widest column block (in 8-float vectors) per row count, so MR x NV accumulators plus the NV
-// weight vectors and a broadcast fit the 16 ymm registers: 4x3, 3x4, 2x6, 1x8.
-constexpr int kMaxNv[5] = {0, 8, 6, 4, 3};
-
-// acc[r][.] += sum_k src_r[k] * w[k*S ..]: NV weight loads, MR broadcasts, MR*NV FMAs per k.
-// Inlined into block() for the input and the state operands alike (the code is the same; only the
-// operand rows differ), so the compiler keeps acc in registers across both.
-template <int MR, int NV>
-__attribute__((always_inline)) inline void accumulate(__m256 (&acc)[MR][NV], const float* const* src, int kn,
-                                                      const float* w, size_t S) {
-  for (int k = 0; k < kn; k++, w += S) {
-    __m256 wv[NV];
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) wv[v] = _mm256_loadu_ps(w + 8 * v);
-    #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++) {
-      const __m256 xb = _mm256_broadcast_ss(src[r] + k);
-      #pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) acc[r][v] = _mm256_fmadd_ps(xb, wv[v], acc[r][v]);
-    }
-  }
-}
-
-// out[r][0 .. 8NV) = init + sum_k x_r[k] * wx[k*S ..] + sum_k h_r[k] * wh[k*S ..], where init is the
-// bias (or zero) when `resume` is false and the partial sums already in out when it is true.
-// Rows are reached through pointers (inputs, arena slots or scratch: no gather copy); weight rows
-// are gate columns S floats apart, so each k is NV vector loads, MR broadcasts and MR*NV FMAs.
-// Every output element is bias + its products in k order, one FMA at a time, whatever MR, NV or
-// the k chunking (a partial sum stored and reloaded is the same float32): so a row's result is
-// bit-identical whichever block shape, panel or batch position computed it.
-template <int MR, int NV>
-void block(const float* const* xr, int kx, const float* wx, const float* const* hr, int kh,
-           const float* wh, const float* bias, size_t S, float* const* out, size_t col, bool resume) {
-  __m256 acc[MR][NV];
-  if (resume) {
-    #pragma GCC unroll 8
-    for (int r = 0; r < MR; r++)
-      #pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) acc[r][v] = _mm256_loadu_ps(out[r] + col + 8 * v);
-  } else {
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) {
-      const __m256 b = bias ? _mm256_loadu_ps(bias + 8 * v) : _mm256_setzero_ps();
-      #pragma GCC unroll 8
-      for (int r = 0; r < MR; r++) acc[r][v] = b;
-    }
-  }
-  accumulate<MR, NV>(acc, xr, kx, wx, S);
-  accumulate<MR, NV>(acc, hr, kh, wh, S);
-  #pragma GCC unroll 8
-  for (int r = 0; r < MR; r++)
-    #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) _mm256_storeu_ps(out[r] + col + 8 * v, acc[r][v]);
-}
-
-typedef void (*BlockFn)(const float* const*, int, const float*, const float* const*, int, const float*,
-                        const float*, size_t, float* const*, size_t, bool);
-
-// kBlocks[MR][NV]: every shape gemm() can ask for (NV <= kMaxNv[MR]); the rest stay null.
-#define GRU_ROW(MR) {nullptr, block<MR, 1>, block<MR, 2>, block<MR, 3>, \
-  MR <= 3 ? block<MR <= 3 ? MR : 1, 4> : nullptr, MR <= 2 ? block<MR <= 2 ? MR : 1, 5> : nullptr, \
-  MR <= 2 ? block<MR <= 2 ? MR : 1, 6> : nullptr, MR == 1 ? block<1, 7> : nullptr, MR == 1 ? block<1, 8> : nullptr}
-const BlockFn kBlocks[5][9] = {{nullptr}, GRU_ROW(1), GRU_ROW(2), GRU_ROW(3), GRU_ROW(4)};
-#undef GRU_ROW
-
-// Column panels as even as possible (16 vectors at most 3 wide: 3,3,3,3,2,2 rather than
-// 3,3,3,3,3,1): a 1-vector block does one FMA per broadcast and runs at a fraction of the wide rate.
-inline int panelCount(int vecs, int maxNv) { return (vecs + maxNv - 1) / maxNv; }
-inline int panelWidth(int vecs, int panels, int p, int v0) { return (vecs - v0 + (panels - p) - 1) / (panels - p); }
-
-// Weight rows per k chunk of a packed panel. Sized first to keep a 4x3 panel chunk in L1 (192 rows,
-// 18 KB), but each chunk restarts every row block (accumulators stored and reloaded) and a panel
-// streamed from L2 seems not to starve the block: it needs 96 bytes per 12 FMAs, well under L2's
-// bandwidth. Measured on W3 (2 cores AMD EPYC, 32 KB L1): its second layer (512 rows, 48 KB) unsplit
-// ran about 2.5 % faster than in 3 chunks of 192 (best of 41 x 16 alternating runs; which of the
-// two effects pays is not measured). Longer products are still split.
-constexpr int kMaxChunk = 512;
-
-// Small batches (fewer than 4 rows): no row block would reuse a panel, so read the weights in
-// place, in panels as wide as the row count allows (one series: 8 vectors per panel, which hides the
-// FMA latency of a single row's accumulators).
-void gemmStrided(GruKernelState* k, int count, const float* const* xr, int kx, const float* wx,
-                 const float* const* hr, int kh, const float* wh, const float* bias, float* const* out,
-                 size_t c0, int width) {
-  const size_t S = k->gateStride;
-  const int maxNv = kMaxNv[count];
-  const int vecs = (width + 7) / 8;
-  const int panels = panelCount(vecs, maxNv);
-  for (int p = 0, v0 = 0; p < panels; p++) {
-    const int nv = panelWidth(vecs, panels, p, v0);
-    const size_t wc = 8 * static_cast<size_t>(v0);
-    kBlocks[count][nv](xr, kx, wx + wc, hr, kh, wh + wc, bias ? bias + wc : nullptr, S, out, c0 + wc, false);
-    v0 += nv;
-  }
-}
-
-// Columns [c0, c0+8*vecs) of out rows = bias + X Wx + Hs Wh for all `count` rows, from a packed
-// product (see GruPackedProduct). Column panels outside, k chunks, then row blocks inside: one
-// chunk of one panel is reused by every row block while it sits in L1. Full vectors are stored past
-// the product's real width (up to 7 floats): the scratch rows have room for it and the activation
-// passes never read those columns.
-void gemmPacked(int count, const float* const* xr, const float* const* hr, const GruPackedProduct& P,
-                const float* bias, float* const* out, size_t c0) {
-  const int K = P.kx + P.kh;
-  const int chunks = (K + kMaxChunk - 1) / kMaxChunk;
-  const int panels = panelCount(P.vecs, 3);
-  const float* panel = P.data;
-  const float* xs[4];
-  const float* hs[4];
-  for (int p = 0, v0 = 0; p < panels; p++) {
-    const int nv = panelWidth(P.vecs, panels, p, v0);
-    const size_t wc = 8 * static_cast<size_t>(v0), ps = 8 * static_cast<size_t>(nv);
-    const float* bcol = bias ? bias + wc : nullptr;
-    for (int c = 0, k0 = 0; c < chunks; c++) {
-      const int k1 = k0 + (K - k0 + (chunks - c) - 1) / (chunks - c);
-      // This chunk's rows [k0, k1) of the concatenated [x part | h part].
-      const int x0 = k0 < P.kx ? k0 : P.kx, x1 = k1 < P.kx ? k1 : P.kx;
-      const int h0 = k0 - x0, h1 = k1 - x1;  // offsets into the h part
-      const float* pw = panel + static_cast<size_t>(k0) * ps;
-      const float* ph = panel + static_cast<size_t>(P.kx + h0) * ps;
-      const BlockFn f4 = kBlocks[4][nv];
-      int b = 0;
-      for (; b + 4 <= count; b += 4) {
-        for (int r = 0; r < 4; r++) xs[r] = xr[b + r] + x0, hs[r] = hr[b + r] + h0;
-        f4(xs, x1 - x0, pw, hs, h1 - h0, ph, bcol, ps, out + b, c0 + wc, c > 0);
-      }
-      if (b < count) {
-        const int m = count - b;
-        for (int r = 0; r < m; r++) xs[r] = xr[b + r] + x0, hs[r] = hr[b + r] + h0;
-        kBlocks[m][nv](xs, x1 - x0, pw, hs, h1 - h0, ph, bcol, ps, out + b, c0 + wc, c > 0);
-      }
-      k0 = k1;
-    }
-    panel += static_cast<size_t>(K) * ps;
-    v0 += nv;
-  }
-}
-
-// One product: packed when at least one full row block shares each panel, in place otherwise.
-void gemm(GruKernelState* k, int count, const float* const* xr, const float* const* hr, const GruPackedProduct& P,
-          const float* wx, const float* wh, const float* bias, float* const* out, size_t c0) {
-  if (count >= 4) gemmPacked(count, xr, hr, P, bias, out, c0);
-  else gemmStrided(k, count, xr, P.kx, wx, hr, P.kh, wh, bias, out, c0, 8 * P.vecs);
-}
-
-// Copies columns [0, 8*vecs) of rows [0, kx) of wx then rows [0, kh) of wh (stride S) into P's panels.
-size_t packProduct(GruPackedProduct* P, float* dst, const float* wx, int kx, const float* wh, int kh, int width, size_t S) {
-  P->kx = kx, P->kh = kh, P->vecs = (width + 7) / 8, P->data = dst;
-  const int panels = panelCount(P->vecs, 3);
-  float* d = dst;
-  for (int p = 0, v0 = 0; p < panels; p++) {
-    const int nv = panelWidth(P->vecs, panels, p, v0);
-    const size_t wc = 8 * static_cast<size_t>(v0);
-    for (int i = 0; i < kx + kh; i++) {
-      const float* src = (i < kx ? wx + static_cast<size_t>(i) * S : wh + static_cast<size_t>(i - kx) * S) + wc;
-      memcpy(d, src, 8 * nv * sizeof(float));
-      d += 8 * nv;
-    }
-    v0 += nv;
-  }
-  return static_cast<size_t>(d - dst);
+// One product through the kernel's GEMM path (gemm.h): bias + X Wx + H Wh into columns from c0.
+inline void gemm(const GruKernelState* k, int count, const float* const* xr, const float* const* hr,
+                 const GruPackedProduct& P, const float* wx, const float* wh, const float* bias, float* const* out,
+                 size_t c0) {
+  k->gemm->run(count, xr, hr, P, wx, wh, bias, k->gateStride, out, c0);
 }
 
 inline __m256i tailMask(int n) {  // lanes [0, n) set, n in 1..8
@@ -292,7 +137,8 @@ bool gru_kernel_alloc(GruKernelState* k) {
   // One block of 4 pointer arrays: xRows, hRows, then row pointers into g and ghn (fixed, set here).
   // Packed products: per layer (in + H) rows of 2H (r, z) and H (n) columns, plus H rows of H columns
   // for reset-after's separate W_hn h; each rounded up to whole vectors.
-  const size_t hv = (static_cast<size_t>(k->H) + 7) / 8 * 8, h2v = (2 * static_cast<size_t>(k->H) + 7) / 8 * 8;
+  const size_t W = k->gemm->vecFloats;
+  const size_t hv = (k->H + W - 1) / W * W, h2v = (2 * k->H + W - 1) / W * W;
   size_t packedFloats = 0;
   for (int l = 0; l < k->L; l++) packedFloats += (k->layers[l].inSize + static_cast<size_t>(k->H)) * (h2v + hv) + k->H * hv;
   k->packed = static_cast<float*>(aligned_alloc(64, (packedFloats + 16) / 16 * 16 * sizeof(float)));
@@ -308,12 +154,12 @@ bool gru_kernel_alloc(GruKernelState* k) {
     const float* wh = k->weights + at.wh;
     GruPackedProduct* P = k->products + 3 * l;
     // P[0]: r and z, columns [0, N) of a gate row; the others: n's H columns from N.
-    dst += packProduct(&P[0], dst, wx, at.inSize, wh, H, static_cast<int>(N), S);
+    dst += k->gemm->pack(&P[0], dst, wx, at.inSize, wh, H, static_cast<int>(N), S);
     if (k->resetAfter) {
-      dst += packProduct(&P[1], dst, wx + N, at.inSize, wh, 0, H, S);
-      dst += packProduct(&P[2], dst, wx, 0, wh + N, H, H, S);
+      dst += k->gemm->pack(&P[1], dst, wx + N, at.inSize, wh, 0, H, S);
+      dst += k->gemm->pack(&P[2], dst, wx, 0, wh + N, H, H, S);
     } else {
-      dst += packProduct(&P[1], dst, wx + N, at.inSize, wh + N, H, H, S);
+      dst += k->gemm->pack(&P[1], dst, wx + N, at.inSize, wh + N, H, H, S);
     }
   }
   memset(k->g, 0, rows * k->gRow * sizeof(float));
@@ -350,11 +196,12 @@ void gru_kernel_step(GruKernelState* k, int count, const int32_t* slots, const f
   if (count <= 0) return;
   // Rows go through every layer and the head in chunks whose gate scratch (g and ghn rows) stays in
   // L2: stepping the whole batch layer by layer wrote 1 MB of W2 pre-activations and read it back
-  // from L3 in the activation pass. A chunk is a multiple of 4 rows so only the last one has a tail;
-  // the arithmetic of a row does not depend on its chunk (see block()).
+  // from L3 in the activation pass. A chunk is a whole number of the GEMM's row blocks so only the
+  // last one has a tail; the arithmetic of a row does not depend on its chunk (see gemm.h).
   const size_t rowBytes = (k->gRow + k->hRow) * sizeof(float);
-  int chunk = static_cast<int>(GRU_L2_BUDGET / rowBytes) & ~3;
-  if (chunk < 4) chunk = 4;
+  const int rb = k->gemm->rowBlock;
+  int chunk = static_cast<int>(GRU_L2_BUDGET / rowBytes) / rb * rb;
+  if (chunk < rb) chunk = rb;
   for (int c0 = 0; c0 < count; c0 += chunk) {
     const int n = count - c0 < chunk ? count - c0 : chunk;
     for (int l = 0; l < k->L; l++) {

@@ -8,19 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gemm.h"
+
 struct GruLayerRegions {
   int inSize;
   size_t wx, wh, bx, bhn;  // float offsets into the weights buffer (layout.ts LayerRegions)
-};
-
-// One weight product of a layer (e.g. "r and z over [x, h]"), copied at creation into the order the
-// micro-kernel reads it: column panels of 8*nv floats (nv <= 3), each panel its kx + kh weight rows
-// back to back, contiguous. The weights are read-only after load, so this costs memory once (about
-// the size of the weights) and no per-step copy.
-struct GruPackedProduct {
-  int kx, kh;     // weight rows from the input part, then from the state part
-  int vecs;       // 8-float column vectors in the product
-  float* data;    // panels back to back (inside GruKernelState.packed)
 };
 
 struct GruKernelState {
@@ -36,6 +28,7 @@ struct GruKernelState {
   int maxBatch;
   GruLayerRegions* layers;  // L entries
   size_t headW, headB, headRowStride;  // valid when O > 0
+  const GruGemm* gemm;  // the products' ISA path (addon.cc picks it before gru_kernel_alloc)
 
   // Shared memory, owned by JS (the addon holds references so these stay alive).
   const float* weights;
@@ -43,7 +36,7 @@ struct GruKernelState {
 
   // Scratch, allocated once at creation for maxBatch rows: nothing is allocated per step.
   size_t gRow;     // floats per row of g: gateStride plus room for the last vector's overrun
-  size_t hRow;     // floats per row of ghn / rh: H rounded up to 16
+  size_t hRow;     // floats per row of ghn / rh: H rounded up to 16, plus room for the overrun
   float* g;        // [maxBatch][gRow] gate pre-activations (r, z combined; n input part)
   float* ghn;      // [maxBatch][hRow] reset-after: W_hn h + b_hn; reset-before: r * h
   float* packed;   // every layer's GruPackedProduct data (one allocation)

@@ -46,5 +46,12 @@ inline bool cpuSupported() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
+// The AVX-512 GEMM path (native/gemm_avx512.cc) needs avx512f; libgcc's check also asks the OS
+// (XCR0) whether it saves the zmm and mask registers, so a guest without them reports false.
+inline bool cpuSupportsAvx512() {
+  __builtin_cpu_init();
+  return cpuSupported() && __builtin_cpu_supports("avx512f");
+}
+
 }  // namespace napi_args
 #endif

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { OptionError } from '../errors.js';
 import { packWeights } from '../model/pack-weights.js';
 import type { KernelPreference } from '../kernel/select.js';
+import { nativeIsa } from '../kernel/native-kernel.js';
 import { packageVersion } from '../util/package-root.js';
 import { torchGruFromFlat } from './flat-weights.js';
 import { BENCH_TOLERANCE, ReferenceCheck } from './reference-check.js';
@@ -129,7 +130,7 @@ export async function runWorkload(data: WorkloadData, runOptions: RunWorkloadOpt
   const stats = tickStats(times.subarray(0, measured));
   const truncated = t < spec.ticks;
   const notes = [
-    `kernel=${stepper.kernelName}`,
+    `kernel=${stepper.kernelName}${stepper.kernelName === 'native' ? ` isa=${nativeIsa()}` : ''}`,
     stepper.description,
     'series_steps_per_s = series / median timed tick',
     batch > 1 ? `ticks timed in batches of ${batch} (each tick credited its batch's mean)` : 'every tick timed alone',

@@ -15,6 +15,8 @@ export interface KernelContext {
  */
 export interface GruKernel {
   readonly name: KernelName;
+  /** The native kernel's vector path ('avx2' or 'avx512'); absent for the portable kernel. */
+  readonly isa?: string;
   /**
    * Advance `count` independent series by one time step, in place in the arena.
    * Row b reads input `inputs[b*I .. b*I+I)` and state slot `slots[b]`; it writes the new state of

@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
-import { KernelError } from '../errors.js';
+import { KernelError, OptionError } from '../errors.js';
 import { packagePath } from '../util/package-root.js';
 import type { GruKernel, KernelContext } from './kernel.js';
 import { type KernelDescriptor, kernelDescriptor } from './layout.js';
 
 /**
- * The AVX2/FMA kernel (native/*.cc, built by scripts/build-native.mjs into build/Release).
+ * The native kernel (native/*.cc, built by scripts/build-native.mjs into build/Release): AVX2/FMA,
+ * with an AVX-512 path for its products on CPUs that have avx512f (bit-identical results).
  * Loaded lazily and at most once per path per thread; every failure becomes a reason, never a crash,
  * so `createKernel('auto')` falls back to the portable kernel.
  *
@@ -13,6 +14,8 @@ import { type KernelDescriptor, kernelDescriptor } from './layout.js';
  * - GRU_STREAM_KERNEL=js: the native kernel reports itself disabled.
  * - GRU_STREAM_NATIVE_PATH: load the addon from this file instead of build/Release (tests point it at
  *   a missing file to exercise the fallback; also useful for a prebuilt binary).
+ * - GRU_STREAM_NATIVE_ISA=avx2|avx512: the vector path of the products (default: the widest the CPU
+ *   has); avx2 on an AVX-512 machine is how tests and benchmarks compare the two.
  */
 
 /** Why the native kernel is unavailable: off by env, no binary, binary refused the CPU, binary failed to load. */
@@ -24,13 +27,20 @@ export interface NativeKernelStatus {
   cause?: NativeUnavailableCause;
   /** The file the addon was (or would have been) loaded from. */
   path?: string;
+  /** When available: the vector paths this CPU can run, widest first. */
+  isas?: NativeIsa[];
 }
 
-type NativeStep = (count: number, slots?: Int32Array, inputs?: Float32Array, out?: Float32Array) => void;
+/** The native kernel's vector paths (native/gemm_*.cc). */
+export type NativeIsa = 'avx2' | 'avx512';
+const ISAS: readonly NativeIsa[] = ['avx2', 'avx512'];
+
+type NativeStep = ((count: number, slots?: Int32Array, inputs?: Float32Array, out?: Float32Array) => void) & { isa: NativeIsa };
 
 interface NativeAddon {
   cpuSupported: boolean;
-  createKernel(weights: Float32Array, arena: Float32Array, desc: KernelDescriptor): NativeStep;
+  isas: NativeIsa[];
+  createKernel(weights: Float32Array, arena: Float32Array, desc: KernelDescriptor, isa?: NativeIsa): NativeStep;
 }
 
 const DEFAULT_PATH = 'build/Release/gru_stream_native.node';
@@ -48,7 +58,7 @@ function load(): { addon: NativeAddon | null; status: NativeKernelStatus } {
   try {
     const addon = createRequire(packagePath('package.json'))(path) as NativeAddon;
     hit = addon.cpuSupported
-      ? { addon, status: { available: true, path } }
+      ? { addon, status: { available: true, path, isas: addon.isas } }
       : { addon: null, status: { available: false, cause: 'cpu', path, reason: 'this CPU lacks AVX2 or FMA' } };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -66,6 +76,30 @@ export function nativeKernelStatus(): NativeKernelStatus {
   return load().status;
 }
 
+/**
+ * GRU_STREAM_NATIVE_ISA, checked against what this CPU runs: undefined (the widest) when unset.
+ * A value the CPU cannot honour is refused rather than quietly replaced, so a comparison of the two
+ * paths never compares a path with itself.
+ */
+export function nativeIsaPreference(status: NativeKernelStatus = nativeKernelStatus()): NativeIsa | undefined {
+  const env = process.env.GRU_STREAM_NATIVE_ISA;
+  if (env === undefined || env === '') return undefined;
+  const option = 'GRU_STREAM_NATIVE_ISA';
+  if (!(ISAS as readonly string[]).includes(env)) {
+    throw new OptionError(`${option} must be one of ${ISAS.join(', ')} (got ${JSON.stringify(env)})`, { option });
+  }
+  if (status.available && !status.isas?.includes(env as NativeIsa)) {
+    throw new OptionError(`${option}=${env}, but this CPU runs only ${status.isas?.join(', ')}`, { option });
+  }
+  return env as NativeIsa;
+}
+
+/** The vector path a native kernel created now would run, or undefined when native is unavailable. */
+export function nativeIsa(): NativeIsa | undefined {
+  const status = nativeKernelStatus();
+  return status.available ? (nativeIsaPreference(status) ?? status.isas?.[0]) : undefined;
+}
+
 function kernelFault(err: unknown): KernelError {
   return new KernelError(`native kernel: ${(err as Error).message}`);
 }
@@ -79,10 +113,12 @@ function kernelFault(err: unknown): KernelError {
  */
 export function createNativeKernel(ctx: KernelContext, maxBatch: number): GruKernel | null {
   const { addon } = load();
-  if (!addon || !nativeKernelStatus().available) return null;
+  const status = nativeKernelStatus();
+  if (!addon || !status.available) return null;
+  const isa = nativeIsaPreference(status);
   let native: NativeStep;
   try {
-    native = addon.createKernel(ctx.weights, ctx.arena, kernelDescriptor(ctx.layout, ctx.arenaLayout, maxBatch));
+    native = addon.createKernel(ctx.weights, ctx.arena, kernelDescriptor(ctx.layout, ctx.arenaLayout, maxBatch), isa);
   } catch (err) {
     throw kernelFault(err);
   }
@@ -114,5 +150,5 @@ export function createNativeKernel(ctx: KernelContext, maxBatch: number): GruKer
     }
   }
 
-  return { name: 'native', step };
+  return { name: 'native', isa: native.isa, step };
 }

@@ -11,15 +11,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GruStreamError, KernelError } from '../../src/errors.js';
 import { codeOf } from '../helpers/error-code.js';
 import { createJsKernel } from '../../src/kernel/js-kernel.js';
-import type { KernelContext } from '../../src/kernel/kernel.js';
-import { type GruShape, arenaLayout, kernelDescriptor, sharedFloats } from '../../src/kernel/layout.js';
+import { kernelDescriptor, sharedFloats } from '../../src/kernel/layout.js';
 import { createNativeKernel, nativeAddonPath, nativeKernelStatus } from '../../src/kernel/native-kernel.js';
-import { packWeights } from '../../src/model/pack-weights.js';
 import { availableKernels, createKernel } from '../../src/kernel/select.js';
-import { seededRandom } from '../../src/util/seeded-random.js';
+import { type Case, caseArb, maxDiff, setup, shape, uniform } from './kernel-case.js';
 
 const TOLERANCE = 1e-5;
-const ENV_KEYS = ['GRU_STREAM_KERNEL', 'GRU_STREAM_NATIVE_PATH'] as const;
+const ENV_KEYS = ['GRU_STREAM_KERNEL', 'GRU_STREAM_NATIVE_PATH', 'GRU_STREAM_NATIVE_ISA'] as const;
 let savedEnv: Record<string, string | undefined> = {};
 
 beforeEach(() => {
@@ -42,41 +40,6 @@ function nativeExpected(): boolean {
   return status.cause !== 'cpu';
 }
 const expected = nativeExpected();
-
-interface Case {
-  shape: GruShape;
-  batch: number;
-  steps: number;
-  seed: number;
-}
-
-function uniform(n: number, scale: number, rand: () => number): Float32Array {
-  return Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
-}
-
-/** A random model (PyTorch-like init, a bit wider so gates saturate sometimes) and a live arena. */
-function setup(c: Case): { ctx: KernelContext; rand: () => number } {
-  const rand = seededRandom(c.seed);
-  const { inputSize: I, hiddenSize: H, numLayers: L, outputSize: O } = c.shape;
-  const k = 1.5 / Math.sqrt(H);
-  const layers = Array.from({ length: L }, (_, l) => {
-    const inSize = l === 0 ? I : H;
-    return { weightIh: uniform(3 * H * inSize, k, rand), weightHh: uniform(3 * H * H, k, rand), biasIh: uniform(3 * H, k, rand), biasHh: uniform(3 * H, k, rand) };
-  });
-  const head = O > 0 ? { weight: uniform(O * H, k, rand), bias: uniform(O, k, rand) } : null;
-  const packed = packWeights({ shape: c.shape, layers, head });
-  // Room for more slots than the batch, so the rows are spread over a larger arena.
-  const arena = arenaLayout(c.shape, 2 * c.batch + 3, c.batch, 1);
-  const states = sharedFloats(arena.totalFloats);
-  for (let s = 0; s < arena.totalSlots; s++) states.set(uniform(L * H, 1, rand), s * arena.slotStride);
-  return { ctx: { weights: packed.data, layout: packed.layout, arena: states, arenaLayout: arena }, rand };
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /**
  * Steps the same series on both kernels (each with its own copy of the arena) and compares states
@@ -119,10 +82,6 @@ function compare(c: Case): void {
   }
 }
 
-function shape(inputSize: number, hiddenSize: number, numLayers: number, outputSize: number, resetAfter: boolean): GruShape {
-  return { inputSize, hiddenSize, numLayers, outputSize, resetAfter };
-}
-
 describe('native kernel', () => {
   it.skipIf(!expected)('is available (built by npm ci / scripts/build-native.mjs)', () => {
     expect(nativeKernelStatus()).toMatchObject({ available: true });
@@ -146,20 +105,7 @@ describe('native kernel', () => {
   });
 
   it.skipIf(!expected)('matches the js kernel on random shapes, batches 1..37 and shuffled slots', () => {
-    const arb = fc.record({
-      inputSize: fc.integer({ min: 1, max: 9 }),
-      hiddenSize: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 40 })),
-      numLayers: fc.integer({ min: 1, max: 4 }),
-      outputSize: fc.integer({ min: 0, max: 3 }),
-      resetAfter: fc.boolean(),
-      batch: fc.integer({ min: 1, max: 37 }),
-      steps: fc.integer({ min: 1, max: 12 }),
-      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-    });
-    fc.assert(
-      fc.property(arb, ({ batch, steps, seed, ...s }) => compare({ shape: s, batch, steps, seed })),
-      { numRuns: 60, seed: 20261126 },
-    );
+    fc.assert(fc.property(caseArb(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 40 })), 37, 12), compare), { numRuns: 60, seed: 20261126 });
   });
 
   // The pool shards a batch differently from run to run (workers=0 vs workers=2 are compared with
