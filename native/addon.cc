@@ -25,6 +25,8 @@
 
 #include "gru_kernel.h"
 #include "gru_train_addon.h"
+#include "ndjson_format.h"
+#include "ndjson_scan.h"
 #include "napi-args.h"
 
 namespace {
@@ -248,5 +250,7 @@ NAPI_MODULE_INIT() {
   napi_create_function(env, "createKernel", NAPI_AUTO_LENGTH, createKernel, nullptr, &create);
   napi_set_named_property(env, exports, "createKernel", create);
   gru_train_register(env, exports);
+  ndjson_scan_register(env, exports);
+  ndjson_format_register(env, exports);
   return exports;
 }

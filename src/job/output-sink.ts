@@ -9,8 +9,8 @@ import { CheckpointError, ErrorCodes, OutputError } from '../errors.js';
  * cost when profiled.
  */
 export interface OutputSink {
-  /** Queue text; false when the caller should wait for drained() before appending more. */
-  append(text: string): boolean;
+  /** Queue text (or its UTF-8 bytes); false when the caller should wait for drained() before appending more. */
+  append(text: string | Uint8Array): boolean;
   drained(): Promise<void>;
   /** Resolves when everything appended so far was handed to the OS (file) or the stream. */
   flush(): Promise<void>;
@@ -32,8 +32,10 @@ function outputError(path: string, err: unknown): OutputError {
 }
 
 /** A file written at explicit offsets, so its length is exactly what was flushed: a checkpoint's committed length. */
+const toBuffer = (part: string | Uint8Array): Uint8Array => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part);
+
 export class FileSink implements OutputSink {
-  private pending: string[] = [];
+  private pending: Array<string | Uint8Array> = [];
   private pendingChars = 0;
   private inFlight = 0;
   private writing: Promise<void> | null = null;
@@ -72,7 +74,7 @@ export class FileSink implements OutputSink {
     return this.position;
   }
 
-  append(text: string): boolean {
+  append(text: string | Uint8Array): boolean {
     this.pending.push(text);
     this.pendingChars += text.length;
     if (this.pendingChars >= CHUNK_CHARS) this.kick();
@@ -93,7 +95,7 @@ export class FileSink implements OutputSink {
 
   private kick(): void {
     if (this.writing || this.pendingChars === 0 || this.error) return;
-    const bytes = Buffer.from(this.pending.join(''), 'utf8');
+    const bytes = Buffer.concat(this.pending.map(toBuffer));
     this.inFlight = this.pendingChars;
     this.pending = [];
     this.pendingChars = 0;
@@ -152,7 +154,8 @@ export class FileSink implements OutputSink {
 
 /** A stream (stdout): no length to commit; a destination error (EPIPE from `| head`) stops the job quietly. */
 export class StreamSink implements OutputSink {
-  private pending = '';
+  private pending: Array<string | Uint8Array> = [];
+  private pendingLength = 0;
   private scheduled = false;
   private blocked = false;
   private readonly events = new EventEmitter();
@@ -170,10 +173,11 @@ export class StreamSink implements OutputSink {
     });
   }
 
-  append(text: string): boolean {
+  append(text: string | Uint8Array): boolean {
     if (this.error) return true;
-    this.pending += text;
-    if (this.pending.length >= CHUNK_CHARS) this.push();
+    this.pending.push(text);
+    this.pendingLength += text.length;
+    if (this.pendingLength >= CHUNK_CHARS) this.push();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
@@ -185,11 +189,12 @@ export class StreamSink implements OutputSink {
   }
 
   private push(): void {
-    if (this.pending === '' || this.error) return;
-    const text = this.pending;
-    this.pending = '';
-    this.length += Buffer.byteLength(text);
-    if (!this.stream.write(text)) this.blocked = true;
+    if (this.pendingLength === 0 || this.error) return;
+    const bytes = this.pending.length === 1 ? toBuffer(this.pending[0]) : Buffer.concat(this.pending.map(toBuffer));
+    this.pending = [];
+    this.pendingLength = 0;
+    this.length += bytes.length;
+    if (!this.stream.write(bytes)) this.blocked = true;
   }
 
   async drained(): Promise<void> {

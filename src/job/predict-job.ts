@@ -1,31 +1,33 @@
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { modelFingerprint } from '../checkpoint/fingerprint.js';
 import { CheckpointStore } from '../checkpoint/store.js';
-import { type GruStreamError, OptionError, isGruStreamError } from '../errors.js';
+import { type GruStreamError, OptionError } from '../errors.js';
 import type { GruModel } from '../model/model.js';
-import { recordFormatter } from '../stream/ndjson-writer.js';
-import { type InputFormat, checkInputFormat, createInputParser, inputFormatOf } from '../stream/open-input.js';
+import { type InputFormat, checkInputFormat, inputFormatOf } from '../stream/open-input.js';
 import { type Predictor, createPredictor } from '../stream/predictor.js';
 import type { InvalidPolicy, PredictorOptions } from '../stream/predictor-options.js';
-import { type JobCheckpoint, type JobCounters, type JobIdentity, decodeJobCheckpoint, encodeJobCheckpoint } from './job-checkpoint.js';
+import { type JobCheckpoint, type JobCounters, type JobIdentity, decodeJobCheckpoint } from './job-checkpoint.js';
+import { JobCheckpointer } from './job-checkpointer.js';
 import { LineOffsets } from './line-offsets.js';
+import type { LoopContext, LoopOutcome } from './loop-context.js';
+import { runObjectLoop } from './object-loop.js';
 import { FileSink, type OutputSink, StreamSink } from './output-sink.js';
+import { runRowLoop } from './row-loop.js';
 
 /**
- * `gru-stream predict` as a library call: input (file or stream) ─▶ parser ─▶ predictor ─▶ output
- * (file or stream), optionally checkpointed to a state directory.
+ * `gru-stream predict` as a library call: input (file or stream) ─▶ loop ─▶ output (file or
+ * stream), optionally checkpointed to a state directory. Two loops give the same bytes:
  *
- *   input ─▶ parser (inline rejections) ─▶ loop: [cut if due] write ─▶ predictor ─▶ pump ─▶ sink
+ *   NDJSON:              input chunks ─▶ NdjsonRows (scan, step, format) ─▶ sink     (row-loop.ts)
+ *   CSV, or intervals:   input ─▶ parser ─▶ predictor ─▶ record formatter ─▶ sink    (object-loop.ts)
  *
- * A checkpoint is a consistent cut taken between two input items: the loop stops writing, the
- * predictor settles (every written sample stepped, every record pushed), the pump moves every
- * record into the sink, the sink is written and fsynced, and only then is the checkpoint (state,
- * the next line's byte offset, the output's length) written atomically. After a crash the same
+ * A checkpoint is a consistent cut taken between two input items (job-checkpointer.ts): every
+ * sample before it is stepped and its record in the sink, the sink is written and fsynced, and
+ * only then is the checkpoint (state, the next line's byte offset, the output's length) written
+ * atomically. After a crash the same
  * job truncates the output to that length, seeks the input to that offset and restores the state,
  * so the finished output is byte-identical to an uninterrupted run's (records are a deterministic
  * function of the state and the input). Without a seekable input, a resumed run sees the input
@@ -104,12 +106,6 @@ async function* readFrom(path: string, start: number, prefix: Buffer | null, off
   }
 }
 
-function lineOf(item: unknown): number | undefined {
-  if (isGruStreamError(item)) return item.details.line;
-  const line = (item as { line?: unknown } | null)?.line;
-  return typeof line === 'number' ? line : undefined;
-}
-
 export async function runPredictJob(o: PredictJobOptions): Promise<PredictJobResult> {
   const log = o.log ?? (() => {});
   // Options are checked here, once: the predictor's by createPredictor, the job's own below.
@@ -165,6 +161,15 @@ async function runWith(o: PredictJobOptions, predictor: Predictor, log: (line: s
     const s = predictor.stats();
     return { samplesIn: base.samplesIn + s.samplesIn, forecastsOut: base.forecastsOut + s.forecastsOut, rejected: base.rejected + s.rejected, duplicates: base.duplicates + s.duplicates, evictions: base.evictions + s.evicted, coldStarts };
   };
+  const evicted = new Set<string>();
+  predictor.on('evict', ({ series }: { series: string }) => {
+    if (evicted.size < MAX_REMEMBERED_EVICTIONS) evicted.add(series);
+  });
+  const onSeries = (series: string): void => {
+    if (evicted.size === 0 || !evicted.delete(series)) return;
+    coldStarts++;
+    if (coldStarts === 1) log(`gru-stream: warning: series "${series}" was evicted (more series than --capacity ${capacity}) and restarts cold; evicted series forecast from a zero state until they warm up again`);
+  };
 
   const sink: OutputSink = o.output !== undefined ? await FileSink.open(o.output, resumed?.output?.length ?? null) : new StreamSink(o.stdout ?? process.stdout);
 
@@ -180,200 +185,32 @@ async function runWith(o: PredictJobOptions, predictor: Predictor, log: (line: s
     firstLine = start.line - header.lines;
   }
   const source = fromFile ? Readable.from(readFrom(o.input, start.offset, prefix, offsets)) : (o.stdin ?? process.stdin);
-  const parser = createInputParser({ path: o.input, format, columns: o.model.config.columns, rejections: 'inline', firstLine });
-  const parsed = pipeline(source, parser).catch((err: Error) => err);
-
-  // --- output pump -----------------------------------------------------------------------------------
-  const line = recordFormatter({ omit: o.withActual ? [] : ['actual'] });
-  let pumpWaiting = false;
-  const pump = (): void => {
-    if (pumpWaiting) return;
-    for (let r = predictor.read(); r !== null; r = predictor.read()) {
-      if (!sink.append(line(r))) {
-        pumpWaiting = true;
-        sink.drained().then(() => {
-          pumpWaiting = false;
-          pump();
-        });
-        return;
-      }
-    }
-  };
-  /** Every pushed record into the sink now, whatever its backpressure (a cut needs them all). */
-  const readAll = (): void => {
-    for (let r = predictor.read(); r !== null; r = predictor.read()) sink.append(line(r));
-  };
-  predictor.on('readable', pump);
-
-  let failure: GruStreamError | null = null;
-  let broken: Error | null = null;
-  const wake = new Set<() => void>();
-  const wakeAll = (): void => {
-    for (const w of wake) w();
-  };
-  predictor.on('fatal', (err: GruStreamError) => {
-    failure = err;
-    readAll();
-    wakeAll();
-  });
-  predictor.on('error', (err: Error) => {
-    if (err !== failure) broken ??= err;
-    wakeAll();
-  });
-  predictor.on('drain', wakeAll);
-  const whenWritable = (): Promise<void> => new Promise((res) => {
-    const done = (): void => {
-      wake.delete(done);
-      res();
-    };
-    wake.add(done);
-  });
-
-  const evicted = new Set<string>();
-  predictor.on('evict', ({ series }: { series: string }) => {
-    if (evicted.size < MAX_REMEMBERED_EVICTIONS) evicted.add(series);
-  });
-
-  // --- checkpoints -----------------------------------------------------------------------------------
-  let due = false;
-  let checkpoints = 0;
-  const timer = store ? setInterval(() => (due = true), interval) : null;
-  timer?.unref();
-  /** The checkpoint being made durable, if any; at most one at a time. */
-  let persisting: Promise<void> | null = null;
-  /**
-   * Capture a consistent cut, then make it durable in the background while processing goes on:
-   * the output bytes it commits were all written before the fsync starts, and bytes appended
-   * later lie beyond the committed length, which a resumed run truncates away. A crash before the
-   * checkpoint's rename leaves the previous one in force. `wait` (the last cut) awaits it.
-   */
-  const cut = async (position: { offset: number; line: number } | null, wait: boolean): Promise<void> => {
-    if (persisting && !wait) return; // still due: the next item tries again
-    if (persisting) await persisting;
-    due = false;
-    // Settle: writes held by backpressure are released by reading, then stepped; repeat until none is left.
-    for (;;) {
-      readAll();
-      await predictor.whenIdle();
-      readAll();
-      if (predictor.writableLength === 0 || failure || broken) break;
-    }
-    if (failure || broken) return;
-    await sink.flush();
-    const payload = encodeJobCheckpoint({ run, input: position, output: o.output !== undefined ? { length: sink.length } : null, counters: counters(), snapshot: await predictor.exportState() });
-    if (position) offsets?.release(position.line);
-    persisting = (async () => {
-      await sink.sync();
-      await store!.write(payload);
-      checkpoints++;
-    })().then(
-      () => void (persisting = null),
-      (err: Error) => {
-        persisting = null;
-        broken ??= err;
-      },
-    );
-    if (wait) await persisting;
-  };
-
-  // --- the loop ----------------------------------------------------------------------------------------
-  // Items are taken with parser.read() in a synchronous inner loop: an await per item (an async
-  // iterator) cost about a tenth of predict's throughput. The loop awaits only when the parser is
-  // empty, the predictor is full, or a checkpoint is cut.
-  let interrupted = false;
-  let parserEnded = false;
-  let parseError: Error | null = null;
-  const parserWake = new Set<() => void>();
-  const wakeParser = (): void => {
-    for (const w of parserWake) w();
-  };
-  parser.on('readable', wakeParser);
-  parser.once('end', () => {
-    parserEnded = true;
-    wakeParser();
-  });
-  parser.once('error', (err: Error) => {
-    parseError = err;
-    wakeParser();
-  });
-  o.signal?.addEventListener('abort', wakeParser, { once: true });
-  const parserReady = (): Promise<void> => new Promise((res) => {
-    const done = (): void => {
-      parserWake.delete(done);
-      res();
-    };
-    parserWake.add(done);
-  });
-  /** Where the input stands before `item`: a checkpoint's position (null for a stream). */
-  const positionBefore = (item: unknown): { offset: number; line: number } | null => {
-    if (!offsets) return null;
-    const at = lineOf(item);
-    return at !== undefined ? { offset: offsets.startOf(at), line: at } : offsets.end();
-  };
+  const checkpointer = store
+    ? new JobCheckpointer({ store, predictor, sink, run, outputFile: o.output !== undefined, offsets, counters, intervalMs: interval })
+    : null;
+  const ctx: LoopContext = { predictor, sink, path: o.input, format, firstLine, offsets, checkpointer, signal: o.signal, onSeries, withActual: o.withActual === true };
+  // NDJSON without intervals takes the row path (no object per sample); CSV and interval records the object path.
+  const rowPath = format === 'ndjson' && predictor.options.intervalLevels === null;
+  let outcome: LoopOutcome;
   try {
-    outer: while (!(failure || broken || parseError)) {
-      for (let item = parser.read() as unknown; item !== null; item = parser.read() as unknown) {
-        if (o.signal?.aborted) {
-          interrupted = true;
-          if (store) await cut(positionBefore(item), true);
-          break outer;
-        }
-        if (due) await cut(positionBefore(item), false);
-        if (evicted.size > 0 && !isGruStreamError(item)) {
-          const series = (item as { series?: unknown }).series;
-          if (typeof series === 'string' && evicted.delete(series)) {
-            coldStarts++;
-            if (coldStarts === 1) log(`gru-stream: warning: series "${series}" was evicted (more series than --capacity ${capacity}) and restarts cold; evicted series forecast from a zero state until they warm up again`);
-          }
-        }
-        if (!predictor.write(item) && !(failure || broken)) await whenWritable();
-        if (failure || broken || sink.error) break outer;
-      }
-      if (parserEnded) {
-        if (store) await cut(offsets ? offsets.end() : null, true);
-        break;
-      }
-      if (o.signal?.aborted && !offsets) {
-        // A quiet stream: everything read so far is applied. (A file goes on to its next item,
-        // which comes at once: the parser may still hold bytes read past the last item.)
-        interrupted = true;
-        if (store) await cut(null, true);
-        break;
-      }
-      await parserReady();
-    }
+    outcome = rowPath ? await runRowLoop(ctx, source) : await runObjectLoop(ctx, source);
   } finally {
-    if (timer) clearInterval(timer);
+    await checkpointer?.stop();
   }
-  if (parseError && !broken) broken = parseError;
-  const abandon = async (err: Error): Promise<never> => {
-    parser.destroy();
+  const broken = outcome.broken ?? checkpointer?.error ?? null;
+  if (broken) {
     predictor.destroy();
-    await persisting;
     await sink.close().catch(() => undefined);
-    throw err;
-  };
-  if (broken) return abandon(broken);
+    throw broken;
+  }
 
   // --- finish ------------------------------------------------------------------------------------------
-  const stoppedEarly = failure !== null || interrupted || sink.error !== null;
-  if (stoppedEarly) {
-    parser.destroy();
-    if (!predictor.destroyed && !failure) predictor.destroy();
-  } else {
-    const ended = once(predictor, 'end');
-    predictor.end();
-    await ended;
-  }
-  await parsed;
-  readAll();
-  if (persisting) await persisting;
-  if (broken) return abandon(broken);
+  const { failure, interrupted } = outcome;
   if (!sink.error) {
     await sink.flush();
     if (store) await sink.sync();
   }
   await sink.close();
   if (failure && !predictor.destroyed) predictor.destroy();
-  return { ...counters(), capacity, failure, interrupted, resumedFrom, checkpoints };
+  return { ...counters(), capacity, failure, interrupted, resumedFrom, checkpoints: checkpointer?.count ?? 0 };
 }

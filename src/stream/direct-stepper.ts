@@ -19,9 +19,13 @@ export interface DirectContext {
 
 /**
  * Called once per row, in order, after the kernel batch holding it has stepped: `row` is its row in
- * `out` ([row][horizon][outputSize], normalised), or -1 when the row was not stepped (no input yet).
- * `t` is the series' sample count before this sample (the default `t`).
+ * `out` ([row][horizon][outputSize], normalised), -1 when the row was not stepped (no input yet),
+ * or SKIPPED_ROW when slotOf refused it. `t` is the series' sample count before this sample (the
+ * default `t`).
  */
+/** A row slotOf answered with a negative slot: no state touched, no record. */
+export const SKIPPED_ROW = -2;
+
 export type RowSink = (i: number, row: number, t: number, out: Float32Array) => void;
 
 /**
@@ -46,8 +50,9 @@ export class DirectStepper {
   }
 
   /**
-   * Step rows [0, count): row i's series is slotOf(i) (which acquires or checks it), its raw values
-   * are values[i*C .. i*C+C). Every row has been validated by the caller.
+   * Step rows [0, count): row i's series is slotOf(i) (which acquires or checks it; called once per
+   * row, in order; a negative answer skips the row), its raw values are values[i*C .. i*C+C). Every
+   * row has been validated by the caller.
    */
   async run(count: number, slotOf: (i: number) => number, values: ArrayLike<number>, sink: RowSink): Promise<void> {
     const { state: st, normaliser, batchOf, maxBatch } = this.ctx;
@@ -55,12 +60,22 @@ export class DirectStepper {
     const batch = this.batch;
     const runner = await this.ctx.runner;
     let i = 0;
+    /** The slot of row i when it was asked for but the row had to wait for the next batch. */
+    let carried = -1;
     while (i < count) {
       batch.reuse(this.ctx.nextSeq());
       const first = i;
       for (; i < count && i - first < maxBatch; i++) {
-        const slot = slotOf(i);
-        if (batchOf[slot] === batch.seq) break; // this series' second row: next batch
+        const slot = carried >= 0 ? carried : slotOf(i);
+        carried = -1;
+        if (slot < 0) {
+          this.rowOf[i - first] = SKIPPED_ROW;
+          continue;
+        }
+        if (batchOf[slot] === batch.seq) {
+          carried = slot; // this series' second row: next batch
+          break;
+        }
         batchOf[slot] = batch.seq;
         this.tOf[i - first] = st.steps[slot]++;
         const row = batch.rows;

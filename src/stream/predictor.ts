@@ -220,23 +220,38 @@ export class Predictor extends Transform {
     return result;
   }
 
-  /** @internal The NDJSON fast path's entry: rows already validated; see DirectStepper.run. */
+  /** @internal The NDJSON path's entry: rows already validated; see DirectStepper.run. */
   async stepRows(count: number, slotOf: (i: number) => number, values: ArrayLike<number>, sink: RowSink): Promise<void> {
     await this.whenIdle();
     await this.direct.run(count, slotOf, values, sink);
   }
 
-  /** @internal The NDJSON fast path decodes and validates with the predictor's own normaliser. */
+  /** @internal The NDJSON path decodes and validates with the predictor's own normaliser. */
   normaliserForFastPath(): Normaliser {
     return this.normaliser;
   }
 
-  /** @internal Slot of a validated id, acquired (the NDJSON fast path). */
-  acquireSlot(series: string): number {
-    return this.state.acquire(series, this.onEvict);
+  /**
+   * @internal The NDJSON path's admission of a validated sample: its slot (acquired), or -1 when
+   * its seq marks it a duplicate (counted and reported, as the object path does).
+   */
+  admitRow(series: string, seq: number | undefined): number {
+    if (seq !== undefined && this.isDuplicate(series, seq)) return -1;
+    const slot = this.state.acquire(series, this.onEvict);
+    if (seq !== undefined) this.state.lastSeq[slot] = seq;
+    return slot;
   }
 
-  /** @internal Counts rows the fast path handled as stats() does for samples. */
+  /** A sample whose seq is not above its series' last applied one: counted and reported. */
+  private isDuplicate(series: string, seq: number): boolean {
+    const slot = this.state.slots.get(series);
+    if (slot === undefined || this.state.lastSeq[slot] < seq) return false;
+    this.counters.duplicates++;
+    this.emit('duplicate', { series, seq });
+    return true;
+  }
+
+  /** @internal Counts what the NDJSON path handled as stats() counts samples (duplicates are counted by admitRow). */
   countDirect(samplesIn: number, forecastsOut: number, rejected: number): void {
     this.counters.samplesIn += samplesIn;
     this.counters.forecastsOut += forecastsOut;
@@ -287,16 +302,11 @@ export class Predictor extends Transform {
       this.reject(err as GruStreamError, callback);
       return;
     }
-    if (sample.seq !== undefined) {
-      // lastSeq is raised when a sample is admitted, and the next _transform only runs after that
-      // sample's callback, which place() calls after admitting it: so this sees every earlier seq.
-      const slot = this.state.slots.get(sample.series);
-      if (slot !== undefined && this.state.lastSeq[slot] >= sample.seq) {
-        this.counters.duplicates++;
-        this.emit('duplicate', { series: sample.series, seq: sample.seq });
-        callback();
-        return;
-      }
+    // lastSeq is raised when a sample is admitted, and the next _transform only runs after that
+    // sample's callback, which place() calls after admitting it: so this sees every earlier seq.
+    if (sample.seq !== undefined && this.isDuplicate(sample.series, sample.seq)) {
+      callback();
+      return;
     }
     this.waiting = { sample, error: null, fatal: false, callback };
     this.place();
