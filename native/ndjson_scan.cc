@@ -8,6 +8,7 @@
 //     nums: Float64Array, 2 per line: t (when a number), seq (-1 when absent)
 //     values: Float64Array, `columns` per line (fast lines only)
 //   Stops early when meta, nums or values is full.
+//   scanMessage (below) reads an /ingest message the same way: one sample object or an array of them.
 //
 // A line is FAST only when JSON.parse + checkSample would accept it with exactly these values: a
 // flat object with keys "series" (ASCII, no escapes), "values" (or "value"), optionally "t" (a
@@ -34,6 +35,7 @@ enum Kind : int32_t { kBlank = 0, kFast = 1, kGeneral = 2 };
 enum TKind : int32_t { kNoT = 0, kNumberT = 1, kStringT = 2 };
 // meta per line: kind, line start, line end (before "\r\n"), id start, id end, t kind, t start, t end.
 constexpr int kMetaStride = 8;
+constexpr int kTKindAt = 5;
 constexpr double kFloat32Max = 3.4028234663852886e38;
 // Larger integers are not all exact doubles: such a seq goes the general way (JSON.parse decides).
 constexpr int kMaxSeqDigits = 15;
@@ -42,7 +44,7 @@ struct Cursor {
   const uint8_t* p;
   const uint8_t* end;  // the line's '\n'
   void ws() {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) p++;
   }
   bool take(uint8_t c) {
     if (p < end && *p == c) {
@@ -135,12 +137,10 @@ Key keyOf(const uint8_t* s, const uint8_t* e) {
   return kUnknown;
 }
 
-// Scans one line [p, nl); fills its meta, nums and values; returns its kind.
-Kind scanLine(const uint8_t* base, const uint8_t* p, const uint8_t* nl, const Shape& shape, int32_t* m, double* nums,
-              double* vals) {
-  Cursor c{p, nl};
-  c.ws();
-  if (c.p == nl) return kBlank;
+// Scans one sample object at c (its '{' next); fills its meta, nums and values; FAST or GENERAL.
+Kind scanObject(const uint8_t* base, Cursor& c, const Shape& shape, int32_t* m, double* nums, double* vals) {
+  m[kTKindAt] = kNoT;
+  nums[1] = -1;
   if (!c.take('{')) return kGeneral;
   unsigned seen = 0;
   for (;;) {
@@ -200,10 +200,19 @@ Kind scanLine(const uint8_t* base, const uint8_t* p, const uint8_t* nl, const Sh
     if (c.take('}')) break;
     if (!c.take(',')) return kGeneral;
   }
-  c.ws();
   const bool oneValueKey = ((seen >> kValues) & 1) != ((seen >> kValue) & 1);
-  if (c.p != nl || !(seen & (1u << kSeries)) || !oneValueKey) return kGeneral;
-  return kFast;
+  return (seen & (1u << kSeries)) && oneValueKey ? kFast : kGeneral;
+}
+
+// Scans one line [p, nl): blank, one FAST sample object and nothing else, or GENERAL.
+Kind scanLine(const uint8_t* base, const uint8_t* p, const uint8_t* nl, const Shape& shape, int32_t* m, double* nums,
+              double* vals) {
+  Cursor c{p, nl};
+  c.ws();
+  if (c.p == nl) return kBlank;
+  const Kind kind = scanObject(base, c, shape, m, nums, vals);
+  c.ws();
+  return kind == kFast && c.p == nl ? kFast : kGeneral;
 }
 
 napi_value fail(napi_env env, const char* message) {
@@ -241,8 +250,6 @@ napi_value scanNdjson(napi_env env, napi_callback_info info) {
     if (!nl) break;
     int32_t* m = meta + lines * kMetaStride;
     double* nm = nums + lines * 2;
-    m[5] = kNoT;
-    nm[1] = -1;
     const Kind kind = scanLine(base, p, nl, shape, m, nm, vals + lines * shape.columns);
     m[0] = kind;
     m[1] = static_cast<int32_t>(p - base);
@@ -255,10 +262,72 @@ napi_value scanNdjson(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// scanMessage(buf, shape, meta, nums, values) -> samples, or -1: an /ingest text message that is one
+// sample object or an array of them, every one FAST, read like scanNdjson's lines; -1 (the caller
+// then uses JSON.parse) for anything else, or for more samples than the buffers hold.
+napi_value scanMessage(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void *bufData, *shapeData, *metaData, *numsData, *valuesData;
+  size_t bufLen, shapeLen, metaLen, numsLen, valuesLen;
+  using napi_args::typedArray;
+  if (argc < 5 || !typedArray(env, argv[0], napi_uint8_array, &bufData, &bufLen) || !typedArray(env, argv[1], napi_int32_array, &shapeData, &shapeLen) ||
+      !typedArray(env, argv[2], napi_int32_array, &metaData, &metaLen) || !typedArray(env, argv[3], napi_float64_array, &numsData, &numsLen) ||
+      !typedArray(env, argv[4], napi_float64_array, &valuesData, &valuesLen))
+    return fail(env, "scanMessage(buf, shape, meta, nums, values): wrong argument types");
+  const int32_t* sh = static_cast<const int32_t*>(shapeData);
+  if (shapeLen < 3 || sh[0] < 1) return fail(env, "scanMessage: bad shape");
+  const Shape shape{sh[0], sh[1], sh[2] != 0};
+  const size_t capacity = std::min(metaLen / kMetaStride, std::min(numsLen / 2, valuesLen / static_cast<size_t>(shape.columns)));
+  const uint8_t* base = static_cast<const uint8_t*>(bufData);
+  Cursor c{base, base + bufLen};
+  int32_t* meta = static_cast<int32_t*>(metaData);
+  double* nums = static_cast<double*>(numsData);
+  double* vals = static_cast<double*>(valuesData);
+  int64_t count = 0;
+  auto one = [&]() {
+    if (static_cast<size_t>(count) >= capacity) return false;
+    const Kind k = scanObject(base, c, shape, meta + count * kMetaStride, nums + count * 2, vals + count * shape.columns);
+    meta[count * kMetaStride] = k;
+    count++;
+    return k == kFast;
+  };
+  c.ws();
+  bool ok;
+  if (c.take('[')) {
+    c.ws();
+    ok = true;
+    if (!c.take(']')) {
+      for (;;) {
+        c.ws();
+        if (!one()) {
+          ok = false;
+          break;
+        }
+        c.ws();
+        if (c.take(']')) break;
+        if (!c.take(',')) {
+          ok = false;
+          break;
+        }
+      }
+    }
+  } else {
+    ok = one();
+  }
+  c.ws();
+  napi_value result;
+  napi_create_int64(env, ok && c.p == c.end ? count : -1, &result);
+  return result;
+}
+
 }  // namespace
 
 void ndjson_scan_register(napi_env env, napi_value exports) {
   napi_value fn;
+  napi_create_function(env, "scanMessage", NAPI_AUTO_LENGTH, scanMessage, nullptr, &fn);
+  napi_set_named_property(env, exports, "scanMessage", fn);
   napi_create_function(env, "scanNdjson", NAPI_AUTO_LENGTH, scanNdjson, nullptr, &fn);
   napi_set_named_property(env, exports, "scanNdjson", fn);
 }

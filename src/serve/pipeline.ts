@@ -2,6 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { type GruStreamError, isGruStreamError } from '../errors.js';
 import type { GruModel } from '../model/model.js';
 import { Normaliser } from '../model/normaliser.js';
+import { createMessageScanner } from '../stream/ndjson-scan.js';
 import { type Forecast, type Predictor, type PredictorStats, createPredictor } from '../stream/predictor.js';
 import { type CheckedSample, checkSample } from '../stream/sample.js';
 import type { AccuracySnapshot, OverallAccuracy } from './accuracy.js';
@@ -45,6 +46,7 @@ export class ServePipeline {
     this.predictor = createPredictor(model, { ...opts.predictor, onInvalid: 'report' });
     this.normaliser = new Normaliser(model.config);
     this.knownSeries = opts.predictor.knownSeries ? new Set(opts.predictor.knownSeries) : null;
+    this.scanMessage = createMessageScanner(model.config.inputSize, this.normaliser.rejectValue(0) !== null);
     this.gate = new WriteGate(this.predictor);
     this.hub = new SubscriberHub({ highWaterBytes: limits.subscriberHighWater, slowCloseMs: limits.slowCloseMs, history: limits.history, historySeries: limits.historySeries });
     this.metrics = new ServeMetrics({
@@ -108,6 +110,9 @@ export class ServePipeline {
   get failure(): Error | undefined {
     return this.failed;
   }
+
+  /** /ingest's native message reader (null without the addon): see ingest.ts. */
+  readonly scanMessage: ReturnType<typeof createMessageScanner>;
 
   /** Throws a coded InputError for a sample the predictor would reject (the /ingest pre-check). */
   check(raw: unknown): CheckedSample {

@@ -38,6 +38,7 @@ export class WebSocketEndpoints {
     this.stopHeartbeats = [startHeartbeat(this.forecasts, limits.heartbeatMs), startHeartbeat(this.ingest, limits.heartbeatMs)];
     this.ingestContext = {
       check: (raw: unknown) => pipeline.check(raw),
+      scan: pipeline.scanMessage,
       gate: pipeline.gate,
       accepted: (n: number) => pipeline.metrics.samplesIn.inc({ source: 'ingest' }, n),
       rejected: (err: GruStreamError) => pipeline.reportInvalid(err, 'ingest'),

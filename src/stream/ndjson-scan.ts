@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { nativeAddonPath } from '../kernel/native-kernel.js';
+import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
 import { packagePath } from '../util/package-root.js';
 
 /**
@@ -65,6 +66,7 @@ export const portableScan: NdjsonScan = (buf, start, end, into) => {
 export type NdjsonFormat = (data: Uint8Array, scanned: ScanBuffers, shape: Int32Array, rows: Int32Array, steps: Float64Array, levels: Float64Array, out: Uint8Array) => number;
 
 interface NdjsonAddon {
+  scanMessage?: (buf: Uint8Array, shape: Int32Array, meta: Int32Array, nums: Float64Array, values: Float64Array) => number;
   scanNdjson?: (buf: Uint8Array, start: number, end: number, shape: Int32Array, meta: Int32Array, nums: Float64Array, values: Float64Array) => number;
   formatRows?: (data: Uint8Array, meta: Int32Array, nums: Float64Array, values: Float64Array, shape: Int32Array, rows: Int32Array, steps: Float64Array, levels: Float64Array, out: Uint8Array) => number;
   /** Each value as JSON prints it, then ','; for the tests. */
@@ -96,4 +98,44 @@ export function ndjsonScan(): NdjsonScan {
 export function ndjsonFormat(): NdjsonFormat | null {
   const format = ndjsonAddon()?.formatRows;
   return format ? (data, s, shape, rows, steps, levels, out) => format(data, s.meta, s.nums, s.values, shape, rows, steps, levels, out) : null;
+}
+
+/** A sample as JSON.parse would have made it from a FAST object (only the keys it had). */
+export interface ScannedSample {
+  series: string;
+  values: number[];
+  t?: number | string;
+  seq?: number;
+}
+
+/** Samples one message may hold before it takes the JSON.parse road (64 KiB of the shortest samples is fewer). */
+const MESSAGE_SAMPLES = 4096;
+
+/**
+ * A reader for /ingest text messages (one sample object, or an array of them): the samples and
+ * whether the message was an array, or null when any part is not of the FAST shape (the caller
+ * then uses JSON.parse). Null when the native addon is not built.
+ */
+export function createMessageScanner(columns: number, positiveOnly: boolean): ((message: Buffer) => { samples: ScannedSample[]; batch: boolean } | null) | null {
+  const scan = ndjsonAddon()?.scanMessage;
+  if (!scan) return null;
+  const b = new ScanBuffers(MESSAGE_SAMPLES, columns, MAX_SERIES_ID_LENGTH, positiveOnly);
+  return (message) => {
+    const n = scan(message, b.shape, b.meta, b.nums, b.values);
+    if (n < 0) return null;
+    const samples: ScannedSample[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const m = i * META_STRIDE;
+      const s: ScannedSample = { series: message.toString('latin1', b.meta[m + Meta.ID_START], b.meta[m + Meta.ID_END]), values: Array.from(b.values.subarray(i * columns, (i + 1) * columns)) };
+      const tKind = b.meta[m + Meta.T_KIND];
+      if (tKind === TKind.NUMBER) s.t = b.nums[i * NUMS_STRIDE];
+      else if (tKind === TKind.STRING) s.t = message.toString('latin1', b.meta[m + Meta.T_START], b.meta[m + Meta.T_END]);
+      const seq = b.nums[i * NUMS_STRIDE + 1];
+      if (seq >= 0) s.seq = seq;
+      samples[i] = s;
+    }
+    let first = 0;
+    while (message[first] === 0x20 || message[first] === 0x09 || message[first] === 0x0a || message[first] === 0x0d) first++;
+    return { samples, batch: message[first] === 0x5b };
+  };
 }

@@ -2,7 +2,7 @@
 // on random numbers in every notation and on lines at the edge of the sample shape.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineKind, META_STRIDE, Meta, ScanBuffers, ndjsonAddon, ndjsonScan, portableScan } from '../../src/stream/ndjson-scan.js';
+import { LineKind, META_STRIDE, Meta, ScanBuffers, createMessageScanner, ndjsonAddon, ndjsonScan, portableScan } from '../../src/stream/ndjson-scan.js';
 
 const addon = ndjsonAddon();
 const native = addon?.scanNdjson !== undefined;
@@ -120,5 +120,33 @@ describe.runIf(native)('native number printer', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe.runIf(native)('native /ingest message reader', () => {
+  const scan = createMessageScanner(2, false)!;
+
+  it('gives exactly the objects JSON.parse gives for samples of the usual shape, one or an array', () => {
+    const sample = fc.record(
+      { series: fc.stringMatching(/^[a-zA-Z0-9_.:/ -]{1,20}$/), values: fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }), fc.float({ noNaN: true, noDefaultInfinity: true }).map(Number)), t: fc.oneof(fc.integer(), fc.stringMatching(/^[0-9T:-]{1,20}$/)), seq: fc.nat({ max: 2 ** 40 }) },
+      { requiredKeys: ['series', 'values'] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(sample, fc.array(sample, { maxLength: 20 })), fc.constantFrom(0, 1), (message, indent) => {
+        const text = JSON.stringify(message, null, indent);
+        const got = scan(Buffer.from(text));
+        expect(got).not.toBeNull();
+        expect(got!.batch).toBe(Array.isArray(message));
+        expect(got!.samples).toEqual(Array.isArray(message) ? JSON.parse(text) : [JSON.parse(text)]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('leaves every other message to JSON.parse', () => {
+    for (const text of ['', 'null', '[1]', '{"series":"a","values":[1,2]', '[{"series":"a","values":[1,2]},{"series":"b","values":[1]}]', '{"series":"a","values":[1,2],"x":1}', '[{"series":"a","values":[1,2]}] []']) {
+      expect(scan(Buffer.from(text)), text).toBeNull();
+    }
+    expect(scan(Buffer.from(' [ ] '))).toEqual({ samples: [], batch: true });
   });
 });
