@@ -40,6 +40,7 @@ struct GruKernelState {
   float* g;        // [maxBatch][gRow] gate pre-activations (r, z combined; n input part)
   float* ghn;      // [maxBatch][hRow] reset-after: W_hn h + b_hn; reset-before: r * h
   float* packed;   // every layer's GruPackedProduct data (one allocation)
+  int chunkRows;   // rows stepped through every layer at a time: the gate scratch of a chunk fits L2
   GruPackedProduct* products;  // [L][3]: r/z; n input part (or whole n for reset-before); n state part
   const float** xRows;  // [maxBatch] this layer's input row of each batch row
   float** hRows;        // [maxBatch] this layer's state row of each batch row
