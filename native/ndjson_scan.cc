@@ -73,29 +73,20 @@ bool plainString(Cursor& c, const uint8_t** s, const uint8_t** e) {
 inline bool digit(uint8_t b) { return b >= '0' && b <= '9'; }
 
 // One number in JSON grammar, converted; false if the grammar or the conversion fails.
+// std::from_chars reads the number first (it stops where the number ends); then what JSON forbids
+// and from_chars allows is refused: "inf"/"nan", a missing leading digit (".5"), a leading zero
+// ("01"), and a '.' without a digit after it ("1.", "1.e5"). One pass over the digits, not two.
 bool number(Cursor& c, double* out) {
-  const uint8_t* s = c.p;
-  c.take('-');
-  if (c.take('0')) {
-  } else if (c.p < c.end && *c.p >= '1' && *c.p <= '9') {
-    while (c.p < c.end && digit(*c.p)) c.p++;
-  } else {
-    return false;
-  }
-  if (c.take('.')) {
-    if (!(c.p < c.end && digit(*c.p))) return false;
-    while (c.p < c.end && digit(*c.p)) c.p++;
-  }
-  if (c.p < c.end && (*c.p == 'e' || *c.p == 'E')) {
-    c.p++;
-    if (c.p < c.end && (*c.p == '+' || *c.p == '-')) c.p++;
-    if (!(c.p < c.end && digit(*c.p))) return false;
-    while (c.p < c.end && digit(*c.p)) c.p++;
-  }
-  const char* first = reinterpret_cast<const char*>(s);
-  const char* last = reinterpret_cast<const char*>(c.p);
-  const std::from_chars_result r = std::from_chars(first, last, *out);
-  return r.ec == std::errc() && r.ptr == last && std::isfinite(*out);
+  const char* first = reinterpret_cast<const char*>(c.p);
+  const char* end = reinterpret_cast<const char*>(c.end);
+  const char* d = first + (first < end && *first == '-');
+  if (d >= end || !digit(*d) || (*d == '0' && d + 1 < end && digit(d[1]))) return false;
+  const std::from_chars_result r = std::from_chars(first, end, *out);
+  if (r.ec != std::errc() || !std::isfinite(*out)) return false;
+  const char* dot = static_cast<const char*>(memchr(d, '.', static_cast<size_t>(r.ptr - d)));
+  if (dot && !(dot + 1 < r.ptr && digit(dot[1]))) return false;
+  c.p = reinterpret_cast<const uint8_t*>(r.ptr);
+  return true;
 }
 
 // A model input value: a number the kernels can take (and, for log-return models, above zero).
