@@ -47,8 +47,9 @@ export async function runRowLoop(ctx: LoopContext, source: Readable): Promise<Lo
   try {
     for (;;) {
       const pending = chunks.next();
-      // The round in flight goes out as soon as it is done, not when the next chunk comes.
-      while (inFlight && (await Promise.race([pending.then(() => false), (inFlight as Promise<string | Buffer>).then(() => true)]))) await settle();
+      // The round in flight goes out as soon as it is done, not when the next chunk comes. (Either
+      // side's failure only ends the race here; awaiting that promise itself throws it.)
+      while (inFlight && (await Promise.race([pending.then(() => false, () => false), (inFlight as Promise<string | Buffer>).then(() => true, () => true)]))) await settle();
       const next = aborted ? await Promise.race([pending, aborted]) : await pending;
       if (next === 'abort') {
         interrupted = true;
