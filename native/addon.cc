@@ -182,14 +182,14 @@ const char* readDescriptor(napi_env env, napi_value desc, Kernel* kn) {
 }
 
 // The GEMM path for createKernel's optional isa argument: the widest the CPU has when it is absent.
-const char* pickGemm(napi_env env, size_t argc, napi_value* argv, const GruGemm** gemm) {
-  *gemm = cpuSupportsAvx512() ? &gru_gemm_avx512 : &gru_gemm_avx2;
+const char* pickSimd(napi_env env, size_t argc, napi_value* argv, const GruSimd** simd) {
+  *simd = cpuSupportsAvx512() ? &gru_simd_avx512 : &gru_simd_avx2;
   napi_valuetype type = napi_undefined;
   if (argc < 4 || napi_typeof(env, argv[3], &type) != napi_ok || type == napi_undefined) return nullptr;
   char isa[16];
   size_t len = 0;
   if (type != napi_string || napi_get_value_string_utf8(env, argv[3], isa, sizeof isa, &len) != napi_ok) return "isa must be a string";
-  if (strcmp(isa, "avx2") == 0) *gemm = &gru_gemm_avx2;
+  if (strcmp(isa, "avx2") == 0) *simd = &gru_simd_avx2;
   else if (strcmp(isa, "avx512") != 0) return "isa must be avx2 or avx512";
   else if (!cpuSupportsAvx512()) return "this CPU lacks AVX-512 (avx512f)";
   return nullptr;
@@ -201,8 +201,8 @@ napi_value createKernel(napi_env env, napi_callback_info info) {
   napi_value argv[4];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc < 3) return fail(env, "createKernel(weights, arena, desc, isa?)");
-  const GruGemm* gemm;
-  if (const char* bad = pickGemm(env, argc, argv, &gemm)) return fail(env, bad);
+  const GruSimd* simd;
+  if (const char* bad = pickSimd(env, argc, argv, &simd)) return fail(env, bad);
   void *wdata, *adata;
   size_t wlen, alen;
   if (!typedArray(env, argv[0], napi_float32_array, &wdata, &wlen)) return fail(env, "weights must be a Float32Array");
@@ -213,7 +213,7 @@ napi_value createKernel(napi_env env, napi_callback_info info) {
   *k = GruKernelState();
   k->weights = static_cast<const float*>(wdata);
   k->arena = static_cast<float*>(adata);
-  k->gemm = gemm;
+  k->simd = simd;
   const char* error = readDescriptor(env, argv[2], kn);
   if (!error) {
     k->totalSlots = alen / k->slotStride;
@@ -222,7 +222,7 @@ napi_value createKernel(napi_env env, napi_callback_info info) {
   }
   napi_value fn, isa;
   if (!error && (napi_create_function(env, "step", NAPI_AUTO_LENGTH, step, kn, &fn) != napi_ok ||
-                 napi_create_string_utf8(env, gemm->name, NAPI_AUTO_LENGTH, &isa) != napi_ok ||
+                 napi_create_string_utf8(env, simd->name, NAPI_AUTO_LENGTH, &isa) != napi_ok ||
                  napi_set_named_property(env, fn, "isa", isa) != napi_ok ||
                  napi_create_reference(env, argv[0], 1, &kn->weightsRef) != napi_ok ||
                  napi_create_reference(env, argv[1], 1, &kn->arenaRef) != napi_ok ||

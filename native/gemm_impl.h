@@ -1,7 +1,7 @@
-// The micro-GEMM of gemm.h, written once over an ISA description A (see gemm_avx2.cc):
+// The micro-GEMM of simd.h, written once over an ISA description A (see simd_avx2.cc):
 //   A::V, A::W                 vector type and its floats
 //   A::load/store/bcast/fma/zero   unaligned load and store, broadcast of one float, a*b+c
-//                              (A derives from a GRU_VECTOR type, below)
+//                              (A derives from a vector type of vmath.h: Ymm, Zmm)
 //   A::kStrideNv[m]            widest column block (vectors) for m = 1..3 rows, read in place
 //   A::kPackMR, A::kPackNV     row block and widest panel of the packed path
 //   A::kMaxChunk               weight rows per k chunk of a packed panel
@@ -11,29 +11,13 @@
 #ifndef GRU_STREAM_GEMM_IMPL_H
 #define GRU_STREAM_GEMM_IMPL_H
 
-#include <immintrin.h>
 #include <stddef.h>
 #include <string.h>
 
 #include <array>
 #include <utility>
 
-#include "gemm.h"
-
-// A vector type and its operations, from the intrinsics' prefix (_mm256, _mm512). Used by one
-// translation unit each, the one compiled for its ISA.
-#define GRU_VECTOR(NAME, TYPE, WIDTH, P)                                       \
-  namespace {                                                                  \
-  struct NAME {                                                                \
-    typedef TYPE V;                                                            \
-    static constexpr int W = WIDTH;                                            \
-    static V load(const float* p) { return P##_loadu_ps(p); }                  \
-    static void store(float* p, V v) { P##_storeu_ps(p, v); }                  \
-    static V bcast(const float* p) { return P##_set1_ps(*p); }                 \
-    static V fma(V a, V b, V c) { return P##_fmadd_ps(a, b, c); }              \
-    static V zero() { return P##_setzero_ps(); }                               \
-  };                                                                           \
-  }
+#include "simd.h"
 
 namespace {
 
@@ -206,7 +190,7 @@ size_t pack(GruPackedProduct* P, float* dst, const float* wx, int kx, const floa
   return static_cast<size_t>(d - dst);
 }
 
-// An ISA description: vector ops (a GRU_VECTOR type) plus its register blocks (see the header).
+// An ISA description: a vector type of vmath.h plus its register blocks (see the header).
 template <class Vec, int PackMR, int PackNV, int StrideNv2, int StrideNv3>
 struct Isa : Vec {
   static constexpr int kStrideNv[4] = {0, 8, StrideNv2, StrideNv3};
@@ -218,11 +202,6 @@ struct Isa : Vec {
   // than in 3 chunks of 192 (best of 41 x 16 alternating runs). Longer products are still split.
   static constexpr int kMaxChunk = 512;
 };
-
-template <class A>
-constexpr GruGemm gemmFor(const char* name) {
-  return GruGemm{name, A::W, A::kPackMR, pack<A>, run<A>};
-}
 
 }  // namespace
 

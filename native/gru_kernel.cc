@@ -1,8 +1,8 @@
-// The native GRU step: a register-blocked micro-GEMM over batch rows (gemm.h, AVX2 or AVX-512)
-// plus a separate activation pass, on the packed, transposed weights of src/kernel/layout.ts. Same
+// The native GRU step: a register-blocked micro-GEMM over batch rows plus a separate activation
+// pass (simd.h: AVX2 or AVX-512), on the packed, transposed weights of src/kernel/layout.ts. Same
 // math as js-kernel.ts, in float32 with FMA (the tests hold it to 1e-5 of the float64 JS kernel).
 //
-// This file is compiled for AVX2/FMA (the pragma below), the GEMM paths each for their own ISA;
+// This file is compiled for AVX2/FMA (the pragma below), the vector paths each for their own ISA;
 // addon.cc stays baseline x86-64 so loading the addon and its cpuSupported() check cannot
 // themselves fault on an older CPU.
 #pragma GCC target("avx2,fma")
@@ -12,42 +12,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmath.h"
+#include "gates_impl.h"
 
 namespace {
 
-// One product through the kernel's GEMM path (gemm.h): bias + X Wx + H Wh into columns from c0.
+// One product through the kernel's vector path (simd.h): bias + X Wx + H Wh into columns from c0.
 inline void gemm(const GruKernelState* k, int count, const float* const* xr, const float* const* hr,
                  const GruPackedProduct& P, const float* wx, const float* wh, const float* bias, float* const* out,
                  size_t c0) {
-  k->gemm->run(count, xr, hr, P, wx, wh, bias, k->gateStride, out, c0);
-}
-
-inline __m256i tailMask(int n) {  // lanes [0, n) set, n in 1..8
-  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
-}
-
-// Arena rows are read and written with masks at the tail: the next layer's state (or the next slot,
-// or the end of the buffer) starts right after H floats.
-inline __m256 loadState(const float* p, int j, int H) {
-  return H - j >= 8 ? _mm256_loadu_ps(p + j) : _mm256_maskload_ps(p + j, tailMask(H - j));
-}
-inline void storeState(float* p, int j, int H, __m256 v) {
-  if (H - j >= 8) _mm256_storeu_ps(p + j, v);
-  else _mm256_maskstore_ps(p + j, tailMask(H - j), v);
+  k->simd->run(count, xr, hr, P, wx, wh, bias, k->gateStride, out, c0);
 }
 
 void stepLayer(GruKernelState* k, int l, int count) {
   const GruLayerRegions& at = k->layers[l];
-  const int H = k->H;
   const float* w = k->weights;
   float* const* g = k->gRows;
   float* const* q = k->qRows;
   const float* const* xr = k->xRows;
   const float* const* hr = const_cast<const float* const*>(k->hRows);
-  // Gate columns (layout.ts gates): r at 0, z at Z, n at N; r and z are one product of width N.
-  const size_t Z = k->gateZ, N = k->gateN;
+  // Gate columns (layout.ts gates): r at 0, z at H, n at N; r and z are one product of width N.
+  const size_t N = k->gateN;
 
   // r and z: input and hidden products share the accumulators (only their sum is ever used).
   const GruPackedProduct* P = k->products + 3 * l;
@@ -56,53 +40,14 @@ void stepLayer(GruKernelState* k, int l, int count) {
     // n needs W_in x + b_in and W_hn h + b_hn apart: r multiplies only the second.
     gemm(k, count, xr, hr, P[1], w + at.wx + N, w + at.wh, w + at.bx + N, g, N);
     gemm(k, count, xr, hr, P[2], w + at.wx, w + at.wh + N, w + at.bhn, q, 0);
-    for (int b = 0; b < count; b++) {
-      const float* gb = g[b];
-      const float* qb = q[b];
-      float* h = k->hRows[b];
-      // Two vectors a turn (same per-lane arithmetic as one): two independent exp/rational chains
-      // in one basic block keep both FMA pipes busy where one chain waits on its own latency.
-      int j = 0;
-      for (; j + 16 <= H; j += 16) {
-        const __m256 r0 = v_sigmoid(_mm256_loadu_ps(gb + j)), r1 = v_sigmoid(_mm256_loadu_ps(gb + j + 8));
-        const __m256 z0 = v_sigmoid(_mm256_loadu_ps(gb + Z + j)), z1 = v_sigmoid(_mm256_loadu_ps(gb + Z + j + 8));
-        const __m256 n0 = v_tanh(_mm256_fmadd_ps(r0, _mm256_loadu_ps(qb + j), _mm256_loadu_ps(gb + N + j)));
-        const __m256 n1 = v_tanh(_mm256_fmadd_ps(r1, _mm256_loadu_ps(qb + j + 8), _mm256_loadu_ps(gb + N + j + 8)));
-        _mm256_storeu_ps(h + j, _mm256_fmadd_ps(z0, _mm256_sub_ps(_mm256_loadu_ps(h + j), n0), n0));
-        _mm256_storeu_ps(h + j + 8, _mm256_fmadd_ps(z1, _mm256_sub_ps(_mm256_loadu_ps(h + j + 8), n1), n1));
-      }
-      for (; j < H; j += 8) {
-        const __m256 r = v_sigmoid(_mm256_loadu_ps(gb + j));
-        const __m256 z = v_sigmoid(_mm256_loadu_ps(gb + Z + j));
-        const __m256 n = v_tanh(_mm256_fmadd_ps(r, _mm256_loadu_ps(qb + j), _mm256_loadu_ps(gb + N + j)));
-        const __m256 hv = loadState(h, j, H);
-        storeState(h, j, H, _mm256_fmadd_ps(z, _mm256_sub_ps(hv, n), n));  // (1-z) n + z h
-      }
-    }
+    k->simd->gatesAfter(k, count);
   } else {
-    // Reset before the product: r * h must exist before W_hn meets it, so activate r and z first,
-    // keep z in place of its pre-activation, and run the n product over [x, r*h] in one pass.
-    for (int b = 0; b < count; b++) {
-      float* gb = g[b];
-      float* rh = q[b];
-      const float* h = k->hRows[b];
-      for (int j = 0; j < H; j += 8) {
-        const __m256 r = v_sigmoid(_mm256_loadu_ps(gb + j));
-        _mm256_storeu_ps(gb + Z + j, v_sigmoid(_mm256_loadu_ps(gb + Z + j)));
-        _mm256_storeu_ps(rh + j, _mm256_mul_ps(r, loadState(h, j, H)));
-      }
-    }
-    // The z stores above may spill up to 7 floats into n's columns; this product overwrites them.
+    // Reset before the product: r * h must exist before W_hn meets it, so activate r and z first
+    // (z kept in place of its pre-activation, r * h in the ghn rows), then run the n product over
+    // [x, r*h] in one pass.
+    k->simd->gatesBeforeRz(k, count);
     gemm(k, count, xr, const_cast<const float* const*>(q), P[1], w + at.wx + N, w + at.wh + N, w + at.bx + N, g, N);
-    for (int b = 0; b < count; b++) {
-      const float* gb = g[b];
-      float* h = k->hRows[b];
-      for (int j = 0; j < H; j += 8) {
-        const __m256 n = v_tanh(_mm256_loadu_ps(gb + N + j));
-        const __m256 hv = loadState(h, j, H);
-        storeState(h, j, H, _mm256_fmadd_ps(_mm256_loadu_ps(gb + Z + j), _mm256_sub_ps(hv, n), n));
-      }
-    }
+    k->simd->gatesBeforeN(k, count);
   }
 }
 
@@ -113,6 +58,8 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// The head stays on 8-float vectors on every path: its sum is split into 8 lanes and then added
+// across, and a wider split would change the bits.
 void stepHead(GruKernelState* k, int count, float* out) {
   const int H = k->H;
   for (int b = 0; b < count; b++) {
@@ -120,7 +67,7 @@ void stepHead(GruKernelState* k, int count, float* out) {
     for (int o = 0; o < k->O; o++) {
       const float* wrow = gru_head_row(k, o);
       __m256 acc = _mm256_setzero_ps();
-      for (int j = 0; j < H; j += 8) acc = _mm256_fmadd_ps(loadState(top, j, H), loadState(wrow, j, H), acc);
+      for (int j = 0; j < H; j += 8) acc = _mm256_fmadd_ps(loadState<Ymm>(top, j, H), loadState<Ymm>(wrow, j, H), acc);
       out[static_cast<size_t>(b) * k->O + o] = k->weights[k->headB + o] + hsum(acc);
     }
   }
@@ -138,9 +85,9 @@ bool gru_kernel_alloc(GruKernelState* k) {
   // Rows go through every layer and the head in chunks whose gate scratch (g and ghn rows) stays in
   // L2: stepping the whole batch layer by layer wrote 1 MB of W2 pre-activations and read it back
   // from L3 in the activation pass. A chunk is a whole number of the GEMM's row blocks so only the
-  // last one has a tail; the arithmetic of a row does not depend on its chunk (see gemm.h).
+  // last one has a tail; the arithmetic of a row does not depend on its chunk (see simd.h).
   const size_t rowBytes = (k->gRow + k->hRow) * sizeof(float);
-  const int rb = k->gemm->rowBlock;
+  const int rb = k->simd->rowBlock;
   k->chunkRows = static_cast<int>(GRU_L2_BUDGET / rowBytes) / rb * rb;
   if (k->chunkRows < rb) k->chunkRows = rb;
   const size_t rows = static_cast<size_t>(k->maxBatch > 0 ? k->maxBatch : 1);
@@ -149,7 +96,7 @@ bool gru_kernel_alloc(GruKernelState* k) {
   // One block of 4 pointer arrays: xRows, hRows, then row pointers into g and ghn (fixed, set here).
   // Packed products: per layer (in + H) rows of 2H (r, z) and H (n) columns, plus H rows of H columns
   // for reset-after's separate W_hn h; each rounded up to whole vectors.
-  const size_t W = k->gemm->vecFloats;
+  const size_t W = k->simd->vecFloats;
   const size_t hv = (k->H + W - 1) / W * W, h2v = (2 * k->H + W - 1) / W * W;
   size_t packedFloats = 0;
   for (int l = 0; l < k->L; l++) packedFloats += (k->layers[l].inSize + static_cast<size_t>(k->H)) * (h2v + hv) + k->H * hv;
@@ -166,12 +113,12 @@ bool gru_kernel_alloc(GruKernelState* k) {
     const float* wh = k->weights + at.wh;
     GruPackedProduct* P = k->products + 3 * l;
     // P[0]: r and z, columns [0, N) of a gate row; the others: n's H columns from N.
-    dst += k->gemm->pack(&P[0], dst, wx, at.inSize, wh, H, static_cast<int>(N), S);
+    dst += k->simd->pack(&P[0], dst, wx, at.inSize, wh, H, static_cast<int>(N), S);
     if (k->resetAfter) {
-      dst += k->gemm->pack(&P[1], dst, wx + N, at.inSize, wh, 0, H, S);
-      dst += k->gemm->pack(&P[2], dst, wx, 0, wh + N, H, H, S);
+      dst += k->simd->pack(&P[1], dst, wx + N, at.inSize, wh, 0, H, S);
+      dst += k->simd->pack(&P[2], dst, wx, 0, wh + N, H, H, S);
     } else {
-      dst += k->gemm->pack(&P[1], dst, wx + N, at.inSize, wh + N, H, H, S);
+      dst += k->simd->pack(&P[1], dst, wx + N, at.inSize, wh + N, H, H, S);
     }
   }
   memset(k->g, 0, rows * k->gRow * sizeof(float));
@@ -230,7 +177,7 @@ void gru_kernel_step(GruKernelState* k, int count, const int32_t* slots, const f
   // tick took 69 us against 47 at 1,024 live; in chunks of 48, 54 (standalone, avx512).
   const bool scattered = !contiguous(slots, count);
   int chunk = k->chunkRows;
-  if (scattered && chunk > kScatteredBlocks * k->gemm->rowBlock) chunk = kScatteredBlocks * k->gemm->rowBlock;
+  if (scattered && chunk > kScatteredBlocks * k->simd->rowBlock) chunk = kScatteredBlocks * k->simd->rowBlock;
   if (scattered) prefetchSlots(k, slots, count < chunk ? count : chunk);
   for (int c0 = 0; c0 < count; c0 += chunk) {
     const int n = count - c0 < chunk ? count - c0 : chunk;

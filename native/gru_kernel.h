@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gemm.h"
+#include "simd.h"
 
 struct GruLayerRegions {
   int inSize;
@@ -28,7 +28,7 @@ struct GruKernelState {
   int maxBatch;
   GruLayerRegions* layers;  // L entries
   size_t headW, headB, headRowStride;  // valid when O > 0
-  const GruGemm* gemm;  // the products' ISA path (addon.cc picks it before gru_kernel_alloc)
+  const GruSimd* simd;  // the vector path: products and activations (addon.cc picks it before gru_kernel_alloc)
 
   // Shared memory, owned by JS (the addon holds references so these stay alive).
   const float* weights;

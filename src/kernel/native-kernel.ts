@@ -6,7 +6,7 @@ import { type KernelDescriptor, kernelDescriptor } from './layout.js';
 
 /**
  * The native kernel (native/*.cc, built by scripts/build-native.mjs into build/Release): AVX2/FMA,
- * with an AVX-512 path for its products on CPUs that have avx512f (bit-identical results).
+ * with an AVX-512 path (products and activations) on CPUs that have avx512f (bit-identical results).
  * Loaded lazily and at most once per path per thread; every failure becomes a reason, never a crash,
  * so `createKernel('auto')` falls back to the portable kernel.
  *

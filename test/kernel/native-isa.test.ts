@@ -1,5 +1,6 @@
-// The native kernel's two vector paths (native/gemm_avx2.cc, gemm_avx512.cc) give the same bits:
-// every output element is bias + its products in k order, one FMA at a time, on either width. The
+// The native kernel's two vector paths (native/simd_avx2.cc, simd_avx512.cc) give the same bits:
+// every product is bias + its terms in k order, one FMA at a time, and every activation the same
+// per-lane operations (the same 12-bit reciprocal estimate), on either width. The
 // comparison needs a CPU with AVX-512; elsewhere it is skipped (and says so), while the choice of
 // path and its refusals are checked everywhere the addon runs.
 import { createRequire } from 'node:module';
