@@ -40,6 +40,19 @@ inline napi_value readObject(napi_env env, napi_value obj, const char* name, boo
   return v;
 }
 
+// Throws an Error with code ERR_KERNEL (the JS side turns it into a KernelError); returns null for `return fail(...)`.
+inline napi_value fail(napi_env env, const char* message) {
+  napi_throw_error(env, "ERR_KERNEL", message);
+  return nullptr;
+}
+
+// exports[name] = a native function.
+inline void exportFunction(napi_env env, napi_value exports, const char* name, napi_callback fn) {
+  napi_value f;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &f);
+  napi_set_named_property(env, exports, name, f);
+}
+
 // The SIMD code paths need AVX2 and FMA; the addon is compiled for baseline x86-64 and asks first.
 inline bool cpuSupported() {
   __builtin_cpu_init();

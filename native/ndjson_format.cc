@@ -176,10 +176,7 @@ int64_t format(const Args& a) {
   return p - a.out;
 }
 
-napi_value fail(napi_env env, const char* message) {
-  napi_throw_type_error(env, "ERR_KERNEL", message);
-  return nullptr;
-}
+using napi_args::fail;
 
 napi_value formatRows(napi_env env, napi_callback_info info) {
   size_t argc = 9;
@@ -240,9 +237,6 @@ napi_value numberTexts(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void ndjson_format_register(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "formatRows", NAPI_AUTO_LENGTH, formatRows, nullptr, &fn);
-  napi_set_named_property(env, exports, "formatRows", fn);
-  napi_create_function(env, "numberTexts", NAPI_AUTO_LENGTH, numberTexts, nullptr, &fn);
-  napi_set_named_property(env, exports, "numberTexts", fn);
+  napi_args::exportFunction(env, exports, "formatRows", formatRows);
+  napi_args::exportFunction(env, exports, "numberTexts", numberTexts);
 }

@@ -206,10 +206,7 @@ Kind scanLine(const uint8_t* base, const uint8_t* p, const uint8_t* nl, const Sh
   return kind == kFast && c.p == nl ? kFast : kGeneral;
 }
 
-napi_value fail(napi_env env, const char* message) {
-  napi_throw_type_error(env, "ERR_KERNEL", message);
-  return nullptr;
-}
+using napi_args::fail;
 
 napi_value scanNdjson(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -316,9 +313,6 @@ napi_value scanMessage(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void ndjson_scan_register(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "scanMessage", NAPI_AUTO_LENGTH, scanMessage, nullptr, &fn);
-  napi_set_named_property(env, exports, "scanMessage", fn);
-  napi_create_function(env, "scanNdjson", NAPI_AUTO_LENGTH, scanNdjson, nullptr, &fn);
-  napi_set_named_property(env, exports, "scanNdjson", fn);
+  napi_args::exportFunction(env, exports, "scanMessage", scanMessage);
+  napi_args::exportFunction(env, exports, "scanNdjson", scanNdjson);
 }
