@@ -3,6 +3,11 @@ import { ErrorCodes, InputError } from '../errors.js';
 /** No sample line is anywhere near this long; a longer one is garbage or an attack, not data. */
 export const MAX_LINE_BYTES = 1 << 20;
 
+/** The report for line `line` when it is longer than MAX_LINE_BYTES (it is skipped). */
+export function overLongLine(line: number): InputError {
+  return new InputError(ErrorCodes.ERR_PARSE, `line ${line}: longer than ${MAX_LINE_BYTES} bytes, skipped`, { line });
+}
+
 /**
  * Splits a byte stream into lines (\n or \r\n), tracking 1-based line numbers, without holding
  * more than one partial line. An over-long line is reported once and skipped to its end.
@@ -38,7 +43,7 @@ export class LineSplitter {
     if (this.skipping) return;
     this.partial += text.slice(start);
     if (this.partial.length > MAX_LINE_BYTES) {
-      onError(new InputError(ErrorCodes.ERR_PARSE, `line ${this.lineNo + 1}: longer than ${MAX_LINE_BYTES} bytes, skipped`, { line: this.lineNo + 1 }));
+      onError(overLongLine(this.lineNo + 1));
       this.partial = '';
       this.skipping = true;
     }

@@ -39,19 +39,28 @@ export function createNdjsonParser(options: LineParserOptions = {}): Transform {
   }
   function emitLine(text: string, line: number): void {
     if (text.trim() === '') return;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      report(new InputError(ErrorCodes.ERR_PARSE, `line ${line}: not valid JSON (${(err as Error).message})`, { line }));
-      return;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      report(new InputError(ErrorCodes.ERR_SAMPLE_SHAPE, `line ${line}: a sample must be a JSON object like {"series": "...", "values": [...]}`, { line }));
-      return;
-    }
-    (value as Record<string, unknown>).line = line;
-    stream.push(value);
+    const value = readSampleLine(text, line);
+    if (value instanceof InputError) report(value);
+    else stream.push(value);
   }
   return stream;
+}
+
+/**
+ * One non-blank NDJSON line as a sample object stamped with its `line`, or the coded error for a
+ * line that is not JSON (ERR_PARSE) or not an object (ERR_SAMPLE_SHAPE). predict's row path reads
+ * its non-standard lines with this too, so both paths word their errors alike.
+ */
+export function readSampleLine(text: string, line: number): Record<string, unknown> | InputError {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return new InputError(ErrorCodes.ERR_PARSE, `line ${line}: not valid JSON (${(err as Error).message})`, { line });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return new InputError(ErrorCodes.ERR_SAMPLE_SHAPE, `line ${line}: a sample must be a JSON object like {"series": "...", "values": [...]}`, { line });
+  }
+  (value as Record<string, unknown>).line = line;
+  return value as Record<string, unknown>;
 }

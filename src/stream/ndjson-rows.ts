@@ -1,9 +1,10 @@
-import { ErrorCodes, type GruStreamError, InputError, isGruStreamError } from '../errors.js';
+import { type GruStreamError, isGruStreamError } from '../errors.js';
 import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
 import { SKIPPED_ROW } from './direct-stepper.js';
-import { MAX_LINE_BYTES } from './line-splitter.js';
+import { MAX_LINE_BYTES, overLongLine } from './line-splitter.js';
 import { LineKind, META_STRIDE, Meta, NUMS_STRIDE, type NdjsonFormat, type NdjsonScan, ScanBuffers, TKind, ndjsonFormat, ndjsonScan } from './ndjson-scan.js';
-import type { Predictor } from './predictor.js';
+import { readSampleLine } from './ndjson-parser.js';
+import { type Predictor, errorRecordOf } from './predictor.js';
 import { type CheckedSample, checkSample } from './sample.js';
 
 export interface NdjsonRowsOptions {
@@ -171,7 +172,7 @@ export class NdjsonRows {
     round.allFast = false;
     round.rejected = 0;
     round.ids[0] = null;
-    this.reject(round, 0, new InputError(ErrorCodes.ERR_PARSE, `line ${this.line}: longer than ${MAX_LINE_BYTES} bytes, skipped`, { line: this.line }));
+    this.reject(round, 0, overLongLine(this.line));
     this.nextRoundIndex ^= 1;
     return round;
   }
@@ -317,23 +318,14 @@ export class NdjsonRows {
     }
     this.predictor.emit('invalid', err);
     if (policy === 'output') {
-      const rec = { error: err.toJSON(), ...(err.details.series ? { series: err.details.series } : {}), ...(err.details.line !== undefined ? { line: err.details.line } : {}) };
-      round.errorLines[i] = `${JSON.stringify(rec)}\n`;
+      round.errorLines[i] = `${JSON.stringify(errorRecordOf(err))}\n`;
     }
   }
 
-  /** A GENERAL line as the object path reads it: JSON.parse (ERR_PARSE), an object (ERR_SAMPLE_SHAPE), checkSample. */
+  /** A GENERAL line as the object path reads it: the NDJSON parser's readSampleLine, then checkSample. */
   private general(text: string, line: number): CheckedSample | GruStreamError {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      return new InputError(ErrorCodes.ERR_PARSE, `line ${line}: not valid JSON (${(err as Error).message})`, { line });
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return new InputError(ErrorCodes.ERR_SAMPLE_SHAPE, `line ${line}: a sample must be a JSON object like {"series": "...", "values": [...]}`, { line });
-    }
-    (value as Record<string, unknown>).line = line;
+    const value = readSampleLine(text, line);
+    if (isGruStreamError(value)) return value;
     try {
       return checkSample(value, this.predictor.model.config.columns, this.predictor.normaliserForFastPath(), this.predictor.options.knownSeries);
     } catch (err) {

@@ -45,6 +45,12 @@ export interface ErrorRecord {
   line?: number;
 }
 
+/** A rejection's error record: the error, then its series and line when it names them. */
+export function errorRecordOf(err: GruStreamError): ErrorRecord {
+  const { series, line } = err.details as { series?: string; line?: number };
+  return { error: err.toJSON(), ...(series ? { series } : {}), ...(line !== undefined ? { line } : {}) };
+}
+
 export interface PredictorStats {
   samplesIn: number;
   forecastsOut: number;
@@ -450,7 +456,7 @@ export class Predictor extends Transform {
   }
 
   private record(e: BatchEntry, batch: Batch, horizon: number, O: number): Forecast | ErrorRecord {
-    if (e.error) return { error: e.error.toJSON(), ...(e.series ? { series: e.series } : {}), ...(e.line !== undefined ? { line: e.line } : {}) };
+    if (e.error) return errorRecordOf(e.error);
     this.counters.forecastsOut++;
     const r: Forecast = { series: e.series, t: e.t, forecast: null, actual: e.actual };
     if (e.seq !== undefined) r.seq = e.seq;
