@@ -1,6 +1,6 @@
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../checkpoint/atomic-write.js';
+import { CheckpointStore as KeyedStore } from '../checkpoint/store.js';
+import { ErrorCodes, StateError } from '../errors.js';
 import type { StateSnapshot } from '../state/snapshot.js';
 
 /** What one input partition's checkpoint holds: every series' state and the offset it reflects. */
@@ -19,25 +19,39 @@ export interface CheckpointStore {
 }
 
 /**
- * One JSON file per name, replaced by the checkpoint layer's atomic write (temp file, fsync, rename,
- * fsync of the directory). The temp file carries the pid: every instance of the group writes here.
+ * Partition checkpoints on the checkpoint layer (src/checkpoint/store.ts), one key per partition:
+ * versioned, SHA-256-checked files stamped with the model's fingerprint (another model's state is
+ * refused with ERR_CHECKPOINT_MODEL), the previous good one kept as a fallback for a torn newest.
+ *
+ * Every instance of the group writes here, so a partition's store is opened afresh by load(), which
+ * an instance calls when the partition is assigned to it: its generation numbering then continues
+ * from whatever the previous owner wrote. Saves while the partition stays assigned go to that store.
  */
-export function fileCheckpointStore(dir: string): CheckpointStore {
-  const file = (name: string): string => `${name}.checkpoint.json`;
-  let made: Promise<unknown> | null = null;
+export function fileCheckpointStore(dir: string, fingerprint: string, log: (line: string) => void = () => {}): CheckpointStore {
+  const open = new Map<string, KeyedStore>();
+  const fresh = async (name: string): Promise<KeyedStore> => {
+    const store = await KeyedStore.open({ dir, key: name, fingerprint });
+    open.set(name, store);
+    return store;
+  };
   return {
     async load(name) {
-      try {
-        return JSON.parse(await readFile(join(dir, file(name)), 'utf8')) as PartitionCheckpoint;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw err;
-      }
+      const found = await (await fresh(name)).read();
+      if (!found) return null;
+      for (const s of found.skipped) log(`gru-stream: kafka: warning: checkpoint ${s.file} skipped (${s.reason}); falling back to ${found.file}`);
+      return decodePartition(found.payload, join(dir, found.file));
     },
     async save(name, checkpoint) {
-      made ??= mkdir(dir, { recursive: true });
-      await made;
-      await writeFileAtomic(dir, file(name), Buffer.from(JSON.stringify(checkpoint)), `${file(name)}.${process.pid}.tmp`);
+      const store = open.get(name) ?? (await fresh(name));
+      await store.write(Buffer.from(JSON.stringify(checkpoint)));
     },
   };
+}
+
+function decodePartition(payload: Buffer, file: string): PartitionCheckpoint {
+  const c = JSON.parse(payload.toString('utf8')) as Partial<PartitionCheckpoint> | null;
+  if (!c || typeof c !== 'object' || !Number.isSafeInteger(c.nextOffset) || (c.nextOffset as number) < 0 || typeof c.state !== 'object' || c.state === null) {
+    throw new StateError(ErrorCodes.ERR_STATE_FORMAT, `${file} is not a partition checkpoint (nextOffset and state)`, { path: file });
+  }
+  return c as PartitionCheckpoint;
 }

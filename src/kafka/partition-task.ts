@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { isGruStreamError } from '../errors.js';
 import type { GruModel } from '../model/model.js';
@@ -81,7 +82,10 @@ export class PartitionTask {
   }
 
   static checkpointName(topic: string, partition: number): string {
-    return `${topic}-${partition}`;
+    const plain = `${topic}-${partition}`;
+    // A checkpoint key is [A-Za-z0-9][A-Za-z0-9._-]{0,127}; Kafka topics may start with '.' or '_'
+    // and run to 249 characters: those are named by a digest of the topic instead.
+    return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(plain) ? plain : `topic-${createHash('sha256').update(topic).digest('hex').slice(0, 32)}-${partition}`;
   }
 
   /** The partition's task from its last checkpoint (or empty at offset 0 when there is none). */

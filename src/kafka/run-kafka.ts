@@ -5,6 +5,7 @@ import { loadModel } from '../model/load-model.js';
 import type { GruModel } from '../model/model.js';
 import { resolvePredictorOptions } from '../stream/predictor-options.js';
 import { packageVersion } from '../util/package-root.js';
+import { modelFingerprint } from '../checkpoint/fingerprint.js';
 import { fileCheckpointStore } from './checkpoint-store.js';
 import { GroupMember } from './group-member.js';
 import { KafkaMetrics } from './kafka-metrics.js';
@@ -33,7 +34,7 @@ export async function runKafka(options: KafkaOptions): Promise<KafkaHandle> {
   const model = typeof options.model === 'string' ? await loadModel(options.model) : options.model;
   const predictorOptions = options.predictor ?? {};
   resolvePredictorOptions(model, predictorOptions); // fail at start, not at the first partition
-  const store = options.store ?? fileCheckpointStore(opts.stateDir);
+  const store = options.store ?? fileCheckpointStore(opts.stateDir, modelFingerprint(model), opts.log);
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
