@@ -66,7 +66,8 @@ export function startMqttBridge(opts: ResolvedMqttOptions, sink: MqttSink): Mqtt
     try {
       if (series === undefined) throw new InputError(ErrorCodes.ERR_SERIES_ID, `topic "${packet.topic}" has no series id at level ${opts.seriesLevel}`);
       const sample = sink.check(sampleFromPayload(packet.payload.toString(), series, true));
-      const ok = sink.gate.write(sample.t === undefined ? { series: sample.series, values: sample.values } : { series: sample.series, values: sample.values, t: sample.t });
+      // seq goes along: a QoS 1 message the broker delivers again is then dropped as a duplicate.
+      const ok = sink.gate.write({ series: sample.series, values: sample.values, ...(sample.t === undefined ? {} : { t: sample.t }), ...(sample.seq === undefined ? {} : { seq: sample.seq }) });
       sink.onSample();
       if (ok) callback();
       else sink.gate.drained().then(() => callback());

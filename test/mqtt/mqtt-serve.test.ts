@@ -93,4 +93,27 @@ describe('serve --mqtt through a broker restart', () => {
     const metrics = await handle.metrics.registry.metrics();
     expect(metrics).toMatch(/^gru_stream_samples_in_total\{source="mqtt"\} 600$/m);
   });
+
+  it('drops a message delivered again when its sample carries a seq', async () => {
+    const dedup = await serve({ port: 0, mqtt: { url: broker.url, topic: 'dedup/+/reading', publish: 'dedup-forecasts/{series}', clientId: 'gru-stream-dedup', reconnectPeriodMs: 500 } });
+    try {
+      const subscriber = await connectClient(broker.url, 'dedup-subscriber');
+      const producer = await connectClient(broker.url, 'dedup-producer');
+      clients.push(subscriber, producer);
+      await subscriber.subscribeAsync('dedup-forecasts/#', { qos: 1 });
+      const seqs: number[] = [];
+      const lastArrived = new Promise<void>((resolve) => subscriber.on('message', (_t, payload) => {
+        const rec = JSON.parse(payload.toString()) as { seq?: number };
+        seqs.push(rec.seq ?? -1);
+        if (rec.seq === 5) resolve();
+      }));
+      // seq 2 and 3 come twice, as a broker redelivers unacknowledged QoS 1 messages.
+      for (const seq of [0, 1, 2, 3, 4, 2, 3, 5]) await producer.publishAsync('dedup/pump/reading', JSON.stringify({ value: 50 + seq, seq }), { qos: 1 });
+      await lastArrived;
+      expect(seqs).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(await dedup.metrics.registry.metrics()).toMatch(/^gru_stream_duplicate_samples_total 2$/m);
+    } finally {
+      await dedup.close();
+    }
+  });
 });
