@@ -62,8 +62,9 @@ for (let t = 0; t < WARMUP + TICKS; t++) {
     kernelTimes[t - WARMUP] = (t2 - t1) * 1000;
   }
 }
-// The same ticks through series handles (predictor.handle()): a handle is the slot plus a generation,
-// checked and marked recently used per sample (Predictor.slotOfHandle), no id lookup.
+// The same ticks through series handles (predictor.handle()): a handle is the slot plus a generation
+// (odd while live: every slot here was taken once, so 1), checked and marked recently used per
+// sample (Predictor.slotOfHandle), no id lookup.
 const generation = slots.generation;
 const handleTimes = new Float64Array(TICKS);
 for (let t = 0; t < WARMUP + TICKS; t++) {
@@ -71,7 +72,7 @@ for (let t = 0; t < WARMUP + TICKS; t++) {
   const t0 = performance.now();
   for (let b = 0; b < ACTIVE; b++) {
     const slot = (offset + b * stride) % live;
-    if (generation[slot] !== 0 || slots.idAt(slot) === undefined) throw new Error('stale handle');
+    if (generation[slot] !== 1) throw new Error('stale handle');
     slots.touchSlot(slot);
     slotsOf[b] = slot;
   }

@@ -22,8 +22,11 @@ export class SeriesSlots {
   private readonly free: Int32Array;
   private freeCount: number;
   /**
-   * Per slot: how many series have left it. A series handle carries the generation it was issued
-   * in, so a handle kept past its series' eviction is recognised, never silently another series'.
+   * Per slot: bumped when a series takes it and again when it leaves, so it is odd exactly while a
+   * series holds the slot. A series handle carries the generation it was issued in, so a handle kept
+   * past its series' eviction is recognised, never silently another series'; and an odd generation
+   * that matches says the slot is live without reading its id (at a million live series that read
+   * was a cache miss per sample).
    */
   readonly generation: Uint32Array;
 
@@ -84,6 +87,7 @@ export class SeriesSlots {
     const slot = this.free[--this.freeCount];
     this.bySeries.set(series, slot);
     this.idOf[slot] = series;
+    this.generation[slot]++;
     this.append(slot);
     return slot;
   }

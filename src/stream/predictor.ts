@@ -273,15 +273,18 @@ export class Predictor extends Transform {
     if (this.options.knownSeries && !this.options.knownSeries.has(series)) throw new InputError(ErrorCodes.ERR_UNKNOWN_SERIES, `${where}unknown series "${series}"`, { ...details, series });
   }
 
-  /** The slot a handle names, checked against the slot's generation; `touch` marks it recently used. */
+  /**
+   * The slot a handle names, checked against the slot's generation (odd while a series holds the
+   * slot, see SeriesSlots.generation); `touch` marks it recently used.
+   */
   private slotOfHandle(h: number, row: number, touch = false): number {
     const capacity = this.options.capacity;
     const slot = h % capacity;
-    const slots = this.state.slots;
-    if (!Number.isSafeInteger(h) || h < 0 || slots.idAt(slot) === undefined || slots.generation[slot] !== (h - slot) / capacity) {
+    const generation = (h - slot) / capacity;
+    if (!Number.isSafeInteger(h) || h < 0 || generation % 2 !== 1 || this.state.slots.generation[slot] !== generation) {
       throw new InputError(ErrorCodes.ERR_SERIES_HANDLE, `writeBatch: row ${row}: ${String(h)} is not a live series handle (never issued, or its series was evicted or reset)`, { row });
     }
-    if (touch) slots.touchSlot(slot);
+    if (touch) this.state.slots.touchSlot(slot);
     return slot;
   }
 

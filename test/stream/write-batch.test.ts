@@ -112,4 +112,23 @@ describe('writeBatch', () => {
     await expect(predictor.writeBatch([b], row)).rejects.toMatchObject({ code: ErrorCodes.ERR_SERIES_HANDLE });
     predictor.end();
   });
+
+  it('refuses handles never issued: a free slot at any generation, a live slot at another', async () => {
+    const model = await loadModel(cases[0][1]);
+    const C = model.config.inputSize;
+    const capacity = 4;
+    const predictor = createPredictor(model, { capacity, maxBatch: 1 });
+    const row = Float32Array.from({ length: C }, () => 5);
+    const a = predictor.handle('a');
+    const slotA = a % capacity;
+    const freeSlot = (slotA + 1) % capacity;
+    // Slot numbers alone, or with the generation a slot has before or after it is used.
+    const forged = [freeSlot, freeSlot + capacity, freeSlot + 2 * capacity, slotA, a + 2 * capacity, a - capacity, a + 0.5, -1];
+    for (const h of forged) await expect(predictor.writeBatch([h], row), String(h)).rejects.toMatchObject({ code: ErrorCodes.ERR_SERIES_HANDLE });
+    await predictor.writeBatch([a], row);
+    // After a leaves, its slot's generation moves on: neither a nor the freed slot at the new one is live.
+    await predictor.reset('a');
+    for (const h of [a, a + capacity]) await expect(predictor.writeBatch([h], row), String(h)).rejects.toMatchObject({ code: ErrorCodes.ERR_SERIES_HANDLE });
+    predictor.end();
+  });
 });
