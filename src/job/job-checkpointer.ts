@@ -1,7 +1,7 @@
 import type { CheckpointStore } from '../checkpoint/store.js';
 import type { Predictor } from '../stream/predictor.js';
 import { type JobCounters, type JobIdentity, encodeJobCheckpoint } from './job-checkpoint.js';
-import type { LineOffsets } from './line-offsets.js';
+import type { LineOffsets } from '../stream/line-offsets.js';
 import type { OutputSink } from './output-sink.js';
 
 /** A resume point: the byte and number of the first input line not applied (null: a stream, no position). */

@@ -2,7 +2,7 @@ import type { GruStreamError } from '../errors.js';
 import type { InputFormat } from '../stream/open-input.js';
 import type { Predictor } from '../stream/predictor.js';
 import type { JobCheckpointer } from './job-checkpointer.js';
-import type { LineOffsets } from './line-offsets.js';
+import type { LineOffsets } from '../stream/line-offsets.js';
 import type { OutputSink } from './output-sink.js';
 
 /** What a predict job's loop (object-loop.ts, row-loop.ts) works with. */

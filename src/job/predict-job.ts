@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { modelFingerprint } from '../checkpoint/fingerprint.js';
 import { CheckpointStore } from '../checkpoint/store.js';
 import { type GruStreamError, OptionError } from '../errors.js';
@@ -11,10 +10,11 @@ import { type Predictor, createPredictor } from '../stream/predictor.js';
 import type { InvalidPolicy, PredictorOptions } from '../stream/predictor-options.js';
 import { type JobCheckpoint, type JobCounters, type JobIdentity, decodeJobCheckpoint } from './job-checkpoint.js';
 import { JobCheckpointer } from './job-checkpointer.js';
-import { LineOffsets } from './line-offsets.js';
+import { LineOffsets } from '../stream/line-offsets.js';
 import type { LoopContext, LoopOutcome } from './loop-context.js';
 import { runObjectLoop } from './object-loop.js';
 import { FileSink, type OutputSink, StreamSink } from './output-sink.js';
+import { openInputAt } from '../stream/resumable-input.js';
 import { runRowLoop } from './row-loop.js';
 
 /**
@@ -76,35 +76,6 @@ export interface PredictJobResult extends JobCounters {
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 1000;
 /** Evicted ids remembered to spot cold restarts; past this many only the count is exact. */
 const MAX_REMEMBERED_EVICTIONS = 1 << 20;
-
-/** The lines at the top of a CSV file up to its header (the first non-blank line), to replay before a resumed offset. */
-async function csvHeaderPrefix(path: string): Promise<{ bytes: Buffer; lines: number }> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    let at = 0;
-    let lines = 0;
-    for (;;) {
-      const nl = buf.indexOf(10, at);
-      if (nl === -1 || nl >= bytesRead) return { bytes: buf.subarray(0, bytesRead), lines: lines + 1 };
-      lines++;
-      const blank = buf.subarray(at, nl).toString('utf8').replace(/^\uFEFF/, '').trim() === '';
-      at = nl + 1;
-      if (!blank) return { bytes: Buffer.from(buf.subarray(0, at)), lines };
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
-async function* readFrom(path: string, start: number, prefix: Buffer | null, offsets: LineOffsets | null): AsyncGenerator<Buffer> {
-  if (prefix) yield prefix;
-  for await (const chunk of createReadStream(path, { start, highWaterMark: 1 << 16 })) {
-    offsets?.record(chunk as Buffer);
-    yield chunk as Buffer;
-  }
-}
 
 export async function runPredictJob(o: PredictJobOptions): Promise<PredictJobResult> {
   const log = o.log ?? (() => {});
@@ -176,15 +147,7 @@ async function runWith(o: PredictJobOptions, predictor: Predictor, log: (line: s
   // --- input ----------------------------------------------------------------------------------------
   const start = seekable && resumed?.input ? resumed.input : { offset: 0, line: 1 };
   const offsets = seekable && store ? new LineOffsets(start.line, start.offset) : null;
-  let firstLine = start.line;
-  let prefix: Buffer | null = null;
-  if (format === 'csv' && start.offset > 0) {
-    // The header tells which cells are which: it is read again, numbered so the next line is start.line.
-    const header = await csvHeaderPrefix(o.input);
-    prefix = header.bytes;
-    firstLine = start.line - header.lines;
-  }
-  const source = fromFile ? Readable.from(readFrom(o.input, start.offset, prefix, offsets)) : (o.stdin ?? process.stdin);
+  const { source, firstLine } = fromFile ? await openInputAt(o.input, format, start, offsets) : { source: o.stdin ?? process.stdin, firstLine: 1 };
   const checkpointer = store
     ? new JobCheckpointer({ store, predictor, sink, run, outputFile: o.output !== undefined, offsets, counters, intervalMs: interval })
     : null;

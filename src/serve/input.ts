@@ -2,7 +2,10 @@ import { createReadStream } from 'node:fs';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GruStreamError } from '../errors.js';
-import { createInputParser } from '../stream/open-input.js';
+import { Marker } from '../stream/marker.js';
+import { createInputParser, inputFormatOf } from '../stream/open-input.js';
+import { openInputAt } from '../stream/resumable-input.js';
+import { type InputMarkToken, InputProgress } from './input-progress.js';
 import type { WriteGate } from './backpressure.js';
 
 /**
@@ -24,6 +27,8 @@ export interface InputOptions extends SourceSink {
   columns: readonly string[];
   /** Series id for CSV rows without a series column; default the file name without extension. */
   series: string | undefined;
+  /** A file input under --state-dir: where it resumes, and how far it is applied (input-progress.ts). */
+  progress?: InputProgress;
 }
 
 export interface InputSource {
@@ -32,12 +37,18 @@ export interface InputSource {
   stop(): Promise<void>;
 }
 
-/** Writes parsed samples through the gate, waiting for 'drain' whenever the predictor is full. */
-export async function feed(samples: AsyncIterable<object>, sink: SourceSink, signal: AbortSignal): Promise<void> {
+/**
+ * Writes parsed samples through the gate, waiting for 'drain' whenever the predictor is full. With
+ * `progress`, each sample is followed by a Marker naming the next line (see input-progress.ts).
+ */
+export async function feed(samples: AsyncIterable<object>, sink: SourceSink, signal: AbortSignal, progress?: InputProgress): Promise<void> {
   for await (const sample of samples) {
     if (signal.aborted || sink.gate.isClosed) return;
     sink.onSample();
-    if (!sink.gate.write(sample)) await sink.gate.drained();
+    let ok = sink.gate.write(sample);
+    const line = (sample as { line?: unknown }).line;
+    if (progress && typeof line === 'number') ok = sink.gate.write(new Marker({ progress, next: line + 1 } satisfies InputMarkToken));
+    if (!ok) await sink.gate.drained();
   }
 }
 
@@ -59,8 +70,14 @@ export function sourceHandle(run: (signal: AbortSignal) => Promise<void>): Input
 
 export function startInput(options: InputOptions): InputSource {
   const path = typeof options.input === 'string' ? options.input : undefined;
-  const source: Readable = path === undefined ? (options.input as Readable) : path === '-' ? process.stdin : createReadStream(path);
-  const parser = createInputParser({ path, format: options.format, columns: options.columns, series: options.series });
-  parser.on('invalid', options.onInvalid);
-  return sourceHandle((signal) => pipeline(source, parser, (samples: AsyncIterable<object>) => feed(samples, options, signal), { signal }));
+  const { progress } = options;
+  return sourceHandle(async (signal) => {
+    // A checkpointed file input starts where the checkpoint's state left off.
+    const { source, firstLine } = progress
+      ? await openInputAt(progress.path, inputFormatOf(path, options.format), progress.position(), progress.offsets)
+      : { source: path === undefined ? (options.input as Readable) : path === '-' ? process.stdin : createReadStream(path), firstLine: 1 };
+    const parser = createInputParser({ path, format: options.format, columns: options.columns, series: options.series, firstLine });
+    parser.on('invalid', options.onInvalid);
+    await pipeline(source, parser, (samples: AsyncIterable<object>) => feed(samples, options, signal, progress), { signal });
+  });
 }

@@ -9,6 +9,7 @@ import type { AccuracySnapshot, OverallAccuracy } from './accuracy.js';
 import { AccuracyPublisher } from './accuracy-publisher.js';
 import { WriteGate } from './backpressure.js';
 import { type IngestSession, ackApplied, isAckToken } from './ingest.js';
+import { isInputMark } from './input-progress.js';
 import { type SampleSource, ServeMetrics } from './metrics.js';
 import type { ResolvedServeOptions } from './options.js';
 import { SubscriberHub } from './subscriber-hub.js';
@@ -76,6 +77,7 @@ export class ServePipeline {
     predictor.on('duplicate', () => metrics.duplicates.inc());
     predictor.on('marker', (token: unknown) => {
       if (isAckToken(token)) ackApplied(token);
+      else if (isInputMark(token)) token.progress.nextLine = token.next;
     });
     predictor.on('batch', ({ size, latencyMs }: { size: number; latencyMs: number }) => {
       metrics.stepLatency.observe(latencyMs / 1000);

@@ -1,16 +1,19 @@
 import type { EventEmitter } from 'node:events';
 import { once } from 'node:events';
+import { stat } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCodes, ServeError } from '../errors.js';
+import { resolve } from 'node:path';
+import { CheckpointError, ErrorCodes, ServeError } from '../errors.js';
 import { loadModel } from '../model/load-model.js';
 import type { GruModel } from '../model/model.js';
 import type { Predictor, PredictorStats } from '../stream/predictor.js';
 import { assertReadableFile } from '../stream/open-input.js';
 import { loadDashboardFiles } from './dashboard.js';
 import { createRequestHandler } from './http-routes.js';
+import { InputProgress } from './input-progress.js';
 import type { ServeMetrics } from './metrics.js';
-import { type ServeOptions, resolveServeOptions } from './options.js';
+import { type ResolvedServeOptions, type ServeOptions, resolveServeOptions } from './options.js';
 import { ServePipeline } from './pipeline.js';
 import { createShutdown } from './shutdown.js';
 import { startSources } from './sources.js';
@@ -107,8 +110,18 @@ export async function serve(options: ServeOptions = {}): Promise<ServeHandle> {
     throw err;
   }
   const hostForUrl = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  let progress: InputProgress | undefined;
+  try {
+    progress = checkpointer ? await inputProgress(opts, checkpointer) : undefined;
+  } catch (err) {
+    endpoints.stopHeartbeat();
+    server.close();
+    pipeline.destroy();
+    throw err;
+  }
+  if (progress) checkpointer!.track(progress);
   checkpointer?.start();
-  const sources = startSources(opts, pipeline);
+  const sources = startSources(opts, pipeline, progress);
   const { predictor, hub } = pipeline;
   return {
     url: `http://${hostForUrl}:${port}/`,
@@ -122,4 +135,25 @@ export async function serve(options: ServeOptions = {}): Promise<ServeHandle> {
     stats: () => ({ ...pipeline.stats(), ...hub.stats() }),
     close: createShutdown({ server, pipeline, endpoints, sources, checkpointer }),
   };
+}
+
+/**
+ * Under --state-dir, a file given to --input is read on from the checkpoint's position (the lines
+ * before it are in the restored state) and its position is checkpointed from now on. stdin and
+ * other streams have no position: they are read as they come (samples with `seq` make a resent
+ * stream idempotent). A checkpoint of another input file, or a file now shorter than the position,
+ * is reported and the file read from the start, or refused.
+ */
+async function inputProgress(opts: ResolvedServeOptions, checkpointer: ServeCheckpointer): Promise<InputProgress | undefined> {
+  if (typeof opts.input !== 'string' || opts.input === '-' || !(await stat(opts.input)).isFile()) return undefined;
+  const path = resolve(opts.input);
+  const saved = checkpointer.restoredInput;
+  if (saved && saved.path !== path) {
+    opts.log(`gru-stream: warning: the checkpoint was reading --input ${saved.path}; reading ${path} from its start`);
+    return new InputProgress(path, { offset: 0, line: 1 });
+  }
+  if (saved && (await stat(path)).size < saved.offset) {
+    throw new CheckpointError(ErrorCodes.ERR_CHECKPOINT_MISMATCH, `--input ${path} is shorter than the ${saved.offset} bytes the checkpoint had applied: it was replaced; remove the state directory to start over`, { path });
+  }
+  return new InputProgress(path, saved ?? { offset: 0, line: 1 });
 }

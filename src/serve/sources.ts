@@ -1,6 +1,7 @@
 import type { GruStreamError } from '../errors.js';
 import { startMqttBridge } from '../mqtt/mqtt-bridge.js';
 import { startInput } from './input.js';
+import type { InputProgress } from './input-progress.js';
 import type { SampleSource } from './metrics.js';
 import type { ResolvedServeOptions } from './options.js';
 import type { ServePipeline } from './pipeline.js';
@@ -16,7 +17,8 @@ export interface Sources {
   stop(): Promise<void>;
 }
 
-export function startSources(opts: ResolvedServeOptions, pipeline: ServePipeline): Sources {
+/** `progress`: the --input file's position under --state-dir (where it resumes, what is applied). */
+export function startSources(opts: ResolvedServeOptions, pipeline: ServePipeline, progress?: InputProgress): Sources {
   const { events, gate, metrics } = pipeline;
   const { columns } = pipeline.model.config;
   const stops: Array<() => Promise<void>> = [];
@@ -29,7 +31,7 @@ export function startSources(opts: ResolvedServeOptions, pipeline: ServePipeline
     done.then(() => events.emit(endEvent), (err: Error) => opts.log(`gru-stream: ${flag} failed: ${err.message}`));
   };
   if (opts.input !== undefined) {
-    const input = startInput({ ...sink('input'), input: opts.input, format: opts.format, columns, series: opts.series });
+    const input = startInput({ ...sink('input'), input: opts.input, format: opts.format, columns, series: opts.series, progress });
     settle(input.done, 'input-end', '--input');
     stops.push(input.stop);
   }
