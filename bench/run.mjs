@@ -230,28 +230,43 @@ if (only.has('e2e')) {
   writeModelFile(model, torchGruFromFlat({ input: spec.input, hidden: spec.hidden, layers: spec.layers }, f32(spec.files.weights)));
   let kernelW2 = workloadRows.find((r) => r.workload === 'W2' && r.threads === 1)?.gru?.series_steps_per_s;
   if (kernelW2 === undefined) [{ series_steps_per_s: kernelW2 } = {}] = await gruBench(workloadsFile, ['--workload', 'W2', '--threads', '1', '--budget-s', String(budget)]);
-  const runs = [];
-  for (const workers of [0, 1]) {
-    log(`predict end to end, --workers ${workers}…`);
-    let r;
-    try {
-      r = await measurePredict({ cli, model, inputs: f32(spec.files.inputs), reference: f32(spec.files.reference), series: spec.series, input: spec.input, ticks: quick ? 30 : spec.ticks, warmupTicks: spec.warmup_ticks, workers });
-      if (r.max_abs_diff > 1e-5) failed = true;
-    } catch (err) {
-      r = { workers, error: err.message };
-      failed = true;
+  // A timed run is a fraction of a second on a shared machine: each path runs REPEATS times, in turn,
+  // and its median run is reported (every run is in the raw JSON lines).
+  const REPEATS = quick ? 1 : 5;
+  const paths = [
+    ...[0, 1].map((workers) => ({ label: `predict --workers ${workers}`, run: () => measurePredict({ cli, model, inputs: f32(spec.files.inputs), reference: f32(spec.files.reference), series: spec.series, input: spec.input, ticks: quick ? 30 : spec.ticks, warmupTicks: spec.warmup_ticks, workers }) })),
+    {
+      label: 'predictor.writeBatch(handles, Float32Array)',
+      run: async () => {
+        const bin = await runNode([join(here, 'lib', 'e2e-binary.mjs'), model, resolve(dirname(workloadsFile), spec.files.inputs), resolve(dirname(workloadsFile), spec.files.reference), String(spec.series), String(spec.input), String(quick ? 30 : spec.ticks), String(spec.warmup_ticks)]);
+        if (!bin.lines[0]) throw new Error(bin.stderr.slice(0, 300));
+        return bin.lines[0];
+      },
+    },
+  ];
+  const tries = paths.map(() => []);
+  for (let k = 0; k < REPEATS; k++) {
+    for (const [i, path] of paths.entries()) {
+      log(`end to end, ${path.label} (${k + 1}/${REPEATS})…`);
+      let r;
+      try {
+        r = { path: path.label, ...(await path.run()) };
+        if (!(r.max_abs_diff <= 1e-5)) failed = true;
+      } catch (err) {
+        r = { path: path.label, error: err.message };
+        failed = true;
+      }
+      record('e2e', r);
+      tries[i].push(r);
     }
-    record('e2e', r);
-    runs.push(r);
   }
-  log('binary API end to end…');
-  const bin = await runNode([join(here, 'lib', 'e2e-binary.mjs'), model, resolve(dirname(workloadsFile), spec.files.inputs), resolve(dirname(workloadsFile), spec.files.reference), String(spec.series), String(spec.input), String(quick ? 30 : spec.ticks), String(spec.warmup_ticks)]);
-  const b = bin.lines[0] ?? { path: 'predictor.writeBatch', error: bin.stderr.slice(0, 300) };
-  if (!(b.max_abs_diff <= 1e-5)) failed = true;
-  record('e2e', b);
-  runs.push(b);
+  const runs = tries.map((rs) => {
+    const ok = rs.filter((r) => !r.error).sort((a, b) => a.samples_per_s - b.samples_per_s);
+    if (ok.length === 0) return rs[0];
+    return { ...ok[Math.floor((ok.length - 1) / 2)], runs: rs.length, min_samples_per_s: ok[0].samples_per_s, max_samples_per_s: ok[ok.length - 1].samples_per_s };
+  });
   md.push('## End to end: `gru-stream predict --format ndjson` through pipes, and the binary API, W2 (1,024 interleaved series)', '', e2eBefore, '', e2eTable(runs, kernelW2), '');
-  md.push('The model is W2 saved as a safetensors state_dict (bench/out/W2.safetensors); every forecast is checked against W2.ref.f32. Warm-up ticks are answered before the clock starts; the rate is timed samples / seconds from the first timed write to the last forecast line.', '');
+  md.push('The model is W2 saved as a safetensors state_dict (bench/out/W2.safetensors); every forecast is checked against W2.ref.f32. Warm-up ticks are answered before the clock starts; the rate is timed samples / seconds from the first timed write to the last forecast line. Each path ran the number of times shown, in turn with the others; the row is its median run, with the slowest and fastest beside it.', '');
 }
 
 // ── 5. training time ─────────────────────────────────────────────────────────────────────

@@ -60,8 +60,16 @@ export function liveTable(points) {
 }
 
 export function e2eTable(runs, kernelW2) {
-  const rows = runs.map((r) => [r.path ?? `predict --workers ${r.workers}`, r.error ? `failed: ${r.error}` : n(r.samples_per_s), n(r.samples), r.max_abs_diff?.toExponential?.(2) ?? '—', n(kernelW2), `**${ratio(r.samples_per_s, kernelW2)}**`]);
-  return table(['path', 'samples/s', 'timed samples', 'max abs(forecast − ref)', 'kernel W2 steps/s (bench, 1 thread, same run)', 'e2e / kernel'], rows);
+  const rows = runs.map((r) => [
+    r.path ?? `predict --workers ${r.workers}`,
+    r.error ? `failed: ${r.error}` : n(r.samples_per_s),
+    r.min_samples_per_s === undefined ? '—' : `${n(r.min_samples_per_s)}–${n(r.max_samples_per_s)} (${r.runs} runs)`,
+    n(r.samples),
+    r.max_abs_diff?.toExponential?.(2) ?? '—',
+    n(kernelW2),
+    `**${ratio(r.samples_per_s, kernelW2)}**`,
+  ]);
+  return table(['path', 'samples/s (median run)', 'slowest–fastest run', 'timed samples', 'max abs(forecast − ref)', 'kernel W2 steps/s (bench, 1 thread, same run)', 'e2e / kernel'], rows);
 }
 
 /** PyTorch 1.13, one thread, 80 epochs of the sunspot_gru recipe: fixtures README, another run. */
