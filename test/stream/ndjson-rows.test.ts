@@ -2,6 +2,7 @@
 // the object path (parser → predictor → writer): the same bytes out, the same 'invalid' events and
 // counters, for good lines, unusual-but-valid lines, seq duplicates and bad ones, however chunked.
 import { Readable, Writable } from 'node:stream';
+import fc from 'fast-check';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import type { GruStreamError } from '../../src/errors.js';
@@ -178,6 +179,29 @@ describe('predict NDJSON row path', () => {
         expectSame(got, want, `seed ${seed}, ${name}`);
       }
     }
+  });
+
+  it('random bytes, mangled samples and valid ones give the same output as the object path (property)', async () => {
+    const model = await loadModel(models[0].modelPath);
+    const C = model.config.inputSize;
+    const good = fc.tuple(fc.integer({ min: 0, max: 5 }), fc.array(fc.double({ min: 0.5, max: 500, noNaN: true }), { minLength: C, maxLength: C }), fc.option(fc.nat({ max: 20 })))
+      .map(([s, v, seq]) => `{"series":"s${s}","values":[${v.join(',')}]${seq === null ? '' : `,"seq":${seq}`}}`);
+    // A valid line with a few bytes replaced: near misses of the sample shape.
+    const mangled = fc.tuple(good, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }))
+      .map(([line, edits]) => {
+        const b = Buffer.from(line);
+        for (const [at, byte] of edits) b[at % b.length] = byte === 10 ? 32 : byte;
+        return b.toString('latin1');
+      });
+    const junk = fc.string({ unit: 'binary', maxLength: 40 }).map((t) => t.replaceAll('\n', ' '));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(good, good, mangled, junk), { minLength: 1, maxLength: 30 }), fc.constantFrom('report', 'output'), async (lineList, onInvalid) => {
+        const bytes = Buffer.from(`${lineList.join('\n')}\n`, 'latin1');
+        const want = await objectPath(model, [bytes], { onInvalid }, true);
+        for (const [name, kind] of rowPaths) expectSame(await rowPath(model, chunks(bytes, lineList.length), { onInvalid }, true, kind), want, name);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it("onInvalid 'fail' stops with the first bad line's error, after every record before it", async () => {
