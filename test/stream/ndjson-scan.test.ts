@@ -143,6 +143,19 @@ describe.runIf(native)('native /ingest message reader', () => {
     );
   });
 
+  it('on arbitrary bytes either agrees with JSON.parse or leaves the message to it', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: fc.constantFrom(...'{}[],:"0123456789.-eE series values value t seq '.split('')), maxLength: 80 })), (text) => {
+        const bytes = Buffer.from(text, 'latin1');
+        const got = scan(bytes);
+        if (got === null) return;
+        const parsed = JSON.parse(bytes.toString('latin1')) as unknown;
+        expect(got.samples).toEqual(Array.isArray(parsed) ? parsed : [parsed]);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('leaves every other message to JSON.parse', () => {
     for (const text of ['', 'null', '[1]', '{"series":"a","values":[1,2]', '[{"series":"a","values":[1,2]},{"series":"b","values":[1]}]', '{"series":"a","values":[1,2],"x":1}', '[{"series":"a","values":[1,2]}] []']) {
       expect(scan(Buffer.from(text)), text).toBeNull();
