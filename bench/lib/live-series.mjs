@@ -65,14 +65,13 @@ for (let t = 0; t < WARMUP + TICKS; t++) {
 // The same ticks through series handles (predictor.handle()): a handle is the slot plus a generation
 // (odd while live: every slot here was taken once, so 1), checked and marked recently used per
 // sample (Predictor.slotOfHandle), no id lookup.
-const generation = slots.generation;
 const handleTimes = new Float64Array(TICKS);
 for (let t = 0; t < WARMUP + TICKS; t++) {
   const offset = t % stride;
   const t0 = performance.now();
   for (let b = 0; b < ACTIVE; b++) {
     const slot = (offset + b * stride) % live;
-    if (generation[slot] !== 1) throw new Error('stale handle');
+    if (slots.generationOf(slot) !== 1) throw new Error('stale handle');
     slots.touchSlot(slot);
     slotsOf[b] = slot;
   }

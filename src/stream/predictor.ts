@@ -164,7 +164,7 @@ export class Predictor extends Transform {
   handle(series: string): number {
     this.checkId(series, null);
     const slot = this.state.acquire(series, this.onEvict);
-    return this.state.slots.generation[slot] * this.options.capacity + slot;
+    return this.state.slots.generationOf(slot) * this.options.capacity + slot;
   }
 
   /**
@@ -275,13 +275,13 @@ export class Predictor extends Transform {
 
   /**
    * The slot a handle names, checked against the slot's generation (odd while a series holds the
-   * slot, see SeriesSlots.generation); `touch` marks it recently used.
+   * slot, see SeriesSlots.generationOf); `touch` marks it recently used.
    */
   private slotOfHandle(h: number, row: number, touch = false): number {
     const capacity = this.options.capacity;
     const slot = h % capacity;
     const generation = (h - slot) / capacity;
-    if (!Number.isSafeInteger(h) || h < 0 || generation % 2 !== 1 || this.state.slots.generation[slot] !== generation) {
+    if (!Number.isSafeInteger(h) || h < 0 || generation % 2 !== 1 || this.state.slots.generationOf(slot) !== generation) {
       throw new InputError(ErrorCodes.ERR_SERIES_HANDLE, `writeBatch: row ${row}: ${String(h)} is not a live series handle (never issued, or its series was evicted or reset)`, { row });
     }
     if (touch) this.state.slots.touchSlot(slot);
