@@ -20,7 +20,7 @@ function table(header, rows) {
 }
 
 export function workloadTable(results) {
-  const rows = results.map(({ workload, threads, gru, ort }) => [
+  const rows = results.map(({ workload, threads, gru, ort, ratios }) => [
     workload,
     threads,
     kernelOf(gru),
@@ -31,10 +31,11 @@ export function workloadTable(results) {
     us(ort?.p50_tick_us),
     us(ort?.p99_tick_us),
     `**${ratio(gru?.series_steps_per_s, ort?.series_steps_per_s)}**`,
+    ratios && ratios.length > 1 ? `${ratios[0].toFixed(2)}–${ratios[ratios.length - 1].toFixed(2)}× (${ratios.length} pairs)` : '—',
     n(PYTORCH_REFERENCE[workload]?.[threads]),
     gru ? `${gru.ticks_measured}${gru.truncated ? '*' : ''} / ${ort?.ticks_measured ?? '—'}` : gru === null ? 'failed' : '—',
   ]);
-  return table(['workload', 'threads', 'kernel', 'gru-stream steps/s', 'p50 µs', 'p99 µs', 'ORT steps/s', 'ORT p50 µs', 'ORT p99 µs', 'gru-stream / ORT', 'PyTorch steps/s (reference, other run)', 'timed ticks gru / ORT'], rows);
+  return table(['workload', 'threads', 'kernel', 'gru-stream steps/s', 'p50 µs', 'p99 µs', 'ORT steps/s', 'ORT p50 µs', 'ORT p99 µs', 'gru-stream / ORT (median pair)', 'ratio range', 'PyTorch steps/s (reference, other run)', 'timed ticks gru / ORT'], rows);
 }
 
 export function sweepTable(points) {
