@@ -5,6 +5,7 @@ import { BUNDLED_MODEL, bundledModelPath } from '../model/bundled-model.js';
 import { flagErrors, intFlag, parseCommandArgs, usageError } from './args.js';
 import type { CliCommand } from './command.js';
 import { MODEL_FLAGS, MODEL_FLAGS_HELP, loadModelArg } from './model-arg.js';
+import { MQTT_ARGS, mqttOptionsFromArgs } from './mqtt-args.js';
 
 /** runKafka's options and the flags that set them (option errors are reported as usage errors on the flag). */
 const KAFKA_FLAGS = {
@@ -21,6 +22,9 @@ const KAFKA_FLAGS = {
   workers: 'workers',
   capacity: 'capacity',
   horizon: 'horizon',
+  'mqtt.url': 'mqtt',
+  'mqtt.publish': 'mqtt-publish',
+  'mqtt.clientId': 'mqtt-client-id',
 };
 
 export const kafkaCommand: CliCommand = {
@@ -55,6 +59,10 @@ ${MODEL_FLAGS_HELP}
   --port N                  serve GET /healthz and GET /metrics on this port (0 = any free port)
   --host HOST               address for --port (default 127.0.0.1)
   --workers N, --capacity N, --horizon K   as for predict (per partition)
+  --mqtt URL --mqtt-publish TOPIC   also publish each forecast to an MQTT broker with QoS 1, e.g.
+                            'forecasts/{series}' (samples still come from --input-topic only)
+  --mqtt-client-id ID       MQTT session id (default: the Kafka client id); --mqtt-username U, and
+                            $GRU_STREAM_MQTT_PASSWORD / _CA / _CERT / _KEY as for serve
 
 Environment (secrets stay out of the command line):
   GRU_STREAM_KAFKA_SASL_MECHANISM   plain | scram-sha-256 | scram-sha-512
@@ -83,8 +91,12 @@ See docs/kafka.md for the guarantees, the metrics and what was tested on which b
       workers: { type: 'string' },
       capacity: { type: 'string' },
       horizon: { type: 'string' },
+      ...MQTT_ARGS,
     });
     if (positionals.length > 0) throw usageError(`gru-stream kafka: unexpected argument "${positionals[0]}"`);
+    for (const flag of ['mqtt-topic', 'mqtt-series-level']) {
+      if (values[flag] !== undefined) throw usageError(`gru-stream kafka: --${flag} is serve's; kafka reads samples from --input-topic and only publishes forecasts to MQTT (--mqtt-publish)`);
+    }
     const str = (k: string): string | undefined => values[k] as string | undefined;
     for (const required of ['brokers', 'input-topic', 'output-topic', 'state-dir']) {
       if (!str(required)) throw usageError(`gru-stream kafka: --${required} is required (see gru-stream kafka --help)`);
@@ -113,6 +125,7 @@ See docs/kafka.md for the guarantees, the metrics and what was tested on which b
         horizon: intFlag('horizon', str('horizon')),
       },
       log: (line: string) => io.stderr.write(`${line}\n`),
+      mqtt: mqttOptionsFromArgs(values, io.env),
     };
     const handle = await flagErrors(KAFKA_FLAGS, () => runKafka(options));
     io.stdout.write(`gru-stream: kafka: ${brokers.join(',')} ${str('input-topic')} -> ${str('output-topic')} as group ${str('group') ?? 'gru-stream'}${handle.url ? `; health and metrics at ${handle.url}` : ''}\n`);

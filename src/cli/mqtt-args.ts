@@ -43,7 +43,7 @@ export function mqttOptionsFromArgs(values: Record<string, string | boolean | un
     return undefined;
   }
   const topic = str('mqtt-topic');
-  if (topic === undefined) throw usageError('--mqtt needs --mqtt-topic (e.g. \'sensors/+/reading\')');
+  if (topic === undefined && str('mqtt-publish') === undefined) throw usageError('--mqtt needs --mqtt-topic (e.g. \'sensors/+/reading\'), --mqtt-publish (e.g. \'forecasts/{series}\'), or both');
   return {
     url,
     topic,

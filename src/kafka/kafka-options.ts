@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { OptionError } from '../errors.js';
+import { type MqttOptions, type ResolvedMqttOptions, resolveMqttOptions } from '../mqtt/mqtt-options.js';
 import type { GruModel } from '../model/model.js';
 import { type PredictorOptions, checkPredictorOptions } from '../stream/predictor-options.js';
 import type { CheckpointStore } from './checkpoint-store.js';
@@ -41,6 +42,12 @@ export interface KafkaOptions {
   restartDelayMs?: number;
   /** Operational log lines (assignments, crashes, rejected records). Default: none. */
   log?: (line: string) => void;
+  /**
+   * Also publish every forecast to an MQTT broker (QoS 1) on `publish` ('forecasts/{series}').
+   * Samples still come from inputTopic only, so `topic` must be left out. The MQTT client id
+   * defaults to this instance's Kafka client id (one persistent session per instance).
+   */
+  mqtt?: MqttOptions;
 }
 
 export interface ResolvedKafkaOptions {
@@ -58,6 +65,7 @@ export interface ResolvedKafkaOptions {
   host: string;
   port: number | undefined;
   log: (line: string) => void;
+  mqtt: ResolvedMqttOptions | undefined;
 }
 
 function name(options: KafkaOptions, key: 'inputTopic' | 'outputTopic' | 'group' | 'stateDir' | 'clientId', fallback?: string): string {
@@ -86,6 +94,11 @@ export function resolveKafkaOptions(options: KafkaOptions): ResolvedKafkaOptions
   checkPredictorOptions(options.predictor ?? {});
   const port = options.port;
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new OptionError(`options.port must be 0..65535 (got ${JSON.stringify(port)})`, { option: 'port' });
+  const clientId = name(options, 'clientId', `gru-stream-${hostname()}-${process.pid}`);
+  if (options.mqtt !== undefined && options.mqtt !== null && typeof options.mqtt === 'object' && (options.mqtt.topic !== undefined || options.mqtt.publish === undefined)) {
+    throw new OptionError('options.mqtt: gru-stream kafka reads samples from options.inputTopic and publishes forecasts to MQTT: give mqtt.publish, not mqtt.topic', { option: 'mqtt.topic' });
+  }
+  const mqtt = options.mqtt === undefined ? undefined : resolveMqttOptions({ ...options.mqtt, clientId: options.mqtt.clientId ?? clientId });
   return {
     brokers: options.brokers,
     inputTopic,
@@ -93,7 +106,7 @@ export function resolveKafkaOptions(options: KafkaOptions): ResolvedKafkaOptions
     group: name(options, 'group', 'gru-stream'),
     stateDir: name(options, 'stateDir'),
     checkpointIntervalMs: ms(options, 'checkpointIntervalMs', 10_000, 0),
-    clientId: name(options, 'clientId', `gru-stream-${hostname()}-${process.pid}`),
+    clientId,
     sessionTimeoutMs: ms(options, 'sessionTimeoutMs', 30_000, 1000),
     maxWaitTimeMs: ms(options, 'maxWaitTimeMs', 500, 10),
     exactlyOnce: options.exactlyOnce === true,
@@ -101,5 +114,6 @@ export function resolveKafkaOptions(options: KafkaOptions): ResolvedKafkaOptions
     host: options.host ?? '127.0.0.1',
     port,
     log: options.log ?? (() => undefined),
+    mqtt,
   };
 }

@@ -6,6 +6,7 @@ import type { GruModel } from '../model/model.js';
 import { resolvePredictorOptions } from '../stream/predictor-options.js';
 import { packageVersion } from '../util/package-root.js';
 import { modelFingerprint } from '../checkpoint/fingerprint.js';
+import { startMqttBridge } from '../mqtt/mqtt-bridge.js';
 import { fileCheckpointStore } from './checkpoint-store.js';
 import { GroupMember } from './group-member.js';
 import { KafkaMetrics } from './kafka-metrics.js';
@@ -83,6 +84,12 @@ export async function runKafka(options: KafkaOptions): Promise<KafkaHandle> {
     fail(err);
   });
   member = m;
+  // Forecasts to MQTT too (publish-only bridge): every record of an acknowledged batch, QoS 1.
+  const forecasts = new EventEmitter();
+  const bridge = opts.mqtt ? startMqttBridge(opts.mqtt, { forecasts, events, registry: metrics.registry, log: opts.log }) : null;
+  if (bridge) events.on('output', (records: OutputRecord[]) => {
+    for (const r of records) forecasts.emit('forecast', r);
+  });
   await m.start();
   let closed: Promise<void> | undefined;
   return {
@@ -95,6 +102,7 @@ export async function runKafka(options: KafkaOptions): Promise<KafkaHandle> {
     close: () => {
       closed ??= (async () => {
         await m.stop();
+        await bridge?.stop();
         await producer.disconnect().catch(() => undefined);
         await ops?.close();
       })();

@@ -8,14 +8,20 @@ import type { CheckedSample } from '../stream/sample.js';
 import type { ResolvedMqttOptions } from './mqtt-options.js';
 import { seriesFromTopic } from './topic-series.js';
 
-export interface MqttSink {
+/** Where subscribed samples go (needed when the options have a subscription topic). */
+export interface MqttIngest {
   /** Throws a coded InputError for a sample the predictor would reject. */
   check(raw: unknown): CheckedSample;
   /** serve's WriteGate (named by shape, so mqtt/ needs nothing from serve/, which builds the bridge). */
   gate: { write(sample: object): boolean; drained(): Promise<void> };
   onSample(): void;
   onInvalid(err: GruStreamError): void;
-  /** Emits 'forecast' (Forecast) for every record the predictor makes; published with opts.publish. */
+}
+
+export interface MqttSink {
+  /** Samples in: required with opts.topic (serve); absent for a publish-only bridge (kafka). */
+  ingest?: MqttIngest;
+  /** Emits 'forecast' (a forecast record) for every forecast made; published with opts.publish. */
   forecasts: EventEmitter;
   /** Also gets 'mqtt-connect' ({sessionPresent}), 'mqtt-ready' (subscribed) and 'mqtt-offline'. */
   events: EventEmitter;
@@ -59,21 +65,24 @@ export function startMqttBridge(opts: ResolvedMqttOptions, sink: MqttSink): Mqtt
     key: opts.key,
   };
   const client = mqtt.connect(opts.url, clientOptions);
+  const { topic } = opts;
+  const ingest = sink.ingest;
+  if (topic !== undefined && ingest === undefined) throw new Error('startMqttBridge: a subscription topic needs sink.ingest');
   // One message at a time; the PUBACK of a QoS 1 message is sent after the callback.
-  client.handleMessage = (packet, callback) => {
+  if (ingest) client.handleMessage = (packet, callback) => {
     received.inc();
     const series = seriesFromTopic(packet.topic, opts.seriesLevel);
     try {
       if (series === undefined) throw new InputError(ErrorCodes.ERR_SERIES_ID, `topic "${packet.topic}" has no series id at level ${opts.seriesLevel}`);
-      const sample = sink.check(sampleFromPayload(packet.payload.toString(), series, true));
+      const sample = ingest.check(sampleFromPayload(packet.payload.toString(), series, true));
       // seq goes along: a QoS 1 message the broker delivers again is then dropped as a duplicate.
-      const ok = sink.gate.write({ series: sample.series, values: sample.values, ...(sample.t === undefined ? {} : { t: sample.t }), ...(sample.seq === undefined ? {} : { seq: sample.seq }) });
-      sink.onSample();
+      const ok = ingest.gate.write({ series: sample.series, values: sample.values, ...(sample.t === undefined ? {} : { t: sample.t }), ...(sample.seq === undefined ? {} : { seq: sample.seq }) });
+      ingest.onSample();
       if (ok) callback();
-      else sink.gate.drained().then(() => callback());
+      else ingest.gate.drained().then(() => callback());
     } catch (err) {
       if (!isGruStreamError(err)) return callback(err as Error);
-      sink.onInvalid(err);
+      ingest.onInvalid(err);
       callback();
     }
   };
@@ -81,13 +90,14 @@ export function startMqttBridge(opts: ResolvedMqttOptions, sink: MqttSink): Mqtt
     connected.set(1);
     sink.log(`gru-stream: mqtt: connected to ${opts.url} as ${opts.clientId}${connack.sessionPresent ? ' (session resumed)' : ''}`);
     sink.events.emit('mqtt-connect', { sessionPresent: connack.sessionPresent });
-    // A resumed session still has the subscription (and the messages queued for it).
-    if (connack.sessionPresent) {
+    // A resumed session still has the subscription (and the messages queued for it); a
+    // publish-only bridge has none to make.
+    if (connack.sessionPresent || topic === undefined) {
       sink.events.emit('mqtt-ready');
       return;
     }
-    client.subscribe(opts.topic, { qos: 1 }, (err) => {
-      if (err) sink.log(`gru-stream: mqtt: subscribing to ${opts.topic} failed: ${err.message}`);
+    client.subscribe(topic, { qos: 1 }, (err) => {
+      if (err) sink.log(`gru-stream: mqtt: subscribing to ${topic} failed: ${err.message}`);
       else sink.events.emit('mqtt-ready');
     });
   });
@@ -98,7 +108,7 @@ export function startMqttBridge(opts: ResolvedMqttOptions, sink: MqttSink): Mqtt
   });
   client.on('error', (err) => sink.log(`gru-stream: mqtt: ${err.message}`));
   const template = opts.publish;
-  const onForecast = template === undefined ? null : (record: Forecast): void => {
+  const onForecast = template === undefined ? null : (record: Omit<Forecast, 'actual'> & { actual?: unknown }): void => {
     const { actual: _actual, ...out } = record;
     published.inc();
     // Offline publishes are queued by mqtt.js and sent on reconnection.

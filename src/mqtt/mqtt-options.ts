@@ -2,12 +2,12 @@ import { hostname } from 'node:os';
 import { OptionError } from '../errors.js';
 import { seriesLevelOf } from './topic-series.js';
 
-/** MQTT ingest (and optional forecast publishing) for `serve`. */
+/** MQTT ingest and/or forecast publishing (`serve`: either or both; `kafka`: publishing only). */
 export interface MqttOptions {
   /** Broker URL: mqtt://host:port, mqtts://host:port (TLS), ws:// or wss://. */
   url: string;
-  /** Subscription filter, e.g. `sensors/+/reading`; subscribed with QoS 1. */
-  topic: string;
+  /** Subscription filter, e.g. `sensors/+/reading`; subscribed with QoS 1. Without it, nothing is read. */
+  topic?: string;
   /** Topic level (0-based) holding the series id. Default: the filter's first `+`. */
   seriesLevel?: number;
   /** Publish each forecast (QoS 1) to this topic; `{series}` is replaced by the series id. */
@@ -28,7 +28,9 @@ export interface MqttOptions {
   reconnectPeriodMs?: number;
 }
 
-export interface ResolvedMqttOptions extends Required<Pick<MqttOptions, 'url' | 'topic' | 'clientId' | 'reconnectPeriodMs'>> {
+export interface ResolvedMqttOptions extends Required<Pick<MqttOptions, 'url' | 'clientId' | 'reconnectPeriodMs'>> {
+  topic: string | undefined;
+  /** Meaningful with a topic. */
   seriesLevel: number;
   publish: string | undefined;
   username: string | undefined;
@@ -51,11 +53,14 @@ export function resolveMqttOptions(o: MqttOptions): ResolvedMqttOptions {
     fail('url', `must be a URL like mqtt://host:1883 (got ${JSON.stringify(o.url)})`);
   }
   if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol)) fail('url', `must use mqtt:, mqtts:, ws: or wss: (got ${url.protocol})`);
-  if (typeof o.topic !== 'string' || o.topic === '') fail('topic', 'must be a non-empty MQTT topic filter');
-  // MQTT's rule: + and # stand for whole levels, and # only as the last one.
-  const levels = o.topic.split('/');
-  if (levels.some((l, i) => (l.length > 1 && /[+#]/.test(l)) || (l === '#' && i !== levels.length - 1))) {
-    fail('topic', `is not a valid filter: + and # must be whole levels, # the last (got ${JSON.stringify(o.topic)})`);
+  if (o.topic === undefined && o.publish === undefined) fail('topic', 'or options.mqtt.publish is needed: a topic to read samples from, a topic to publish forecasts to, or both');
+  if (o.topic !== undefined) {
+    if (typeof o.topic !== 'string' || o.topic === '') fail('topic', 'must be a non-empty MQTT topic filter');
+    // MQTT's rule: + and # stand for whole levels, and # only as the last one.
+    const levels = o.topic.split('/');
+    if (levels.some((l, i) => (l.length > 1 && /[+#]/.test(l)) || (l === '#' && i !== levels.length - 1))) {
+      fail('topic', `is not a valid filter: + and # must be whole levels, # the last (got ${JSON.stringify(o.topic)})`);
+    }
   }
   if (o.publish !== undefined && (typeof o.publish !== 'string' || !o.publish.includes('{series}') || /[+#]/.test(o.publish))) {
     fail('publish', `must be a topic containing {series} and no wildcards (got ${JSON.stringify(o.publish)})`);
@@ -67,7 +72,7 @@ export function resolveMqttOptions(o: MqttOptions): ResolvedMqttOptions {
   return {
     url: o.url,
     topic: o.topic,
-    seriesLevel: seriesLevelOf(o.topic, o.seriesLevel),
+    seriesLevel: o.topic === undefined ? 0 : seriesLevelOf(o.topic, o.seriesLevel),
     publish: o.publish,
     clientId,
     username: o.username,

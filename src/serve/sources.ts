@@ -50,8 +50,7 @@ export function startSources(opts: ResolvedServeOptions, pipeline: ServePipeline
   }
   if (opts.mqtt !== undefined) {
     const bridge = startMqttBridge(opts.mqtt, {
-      ...sink('mqtt'),
-      check: (raw) => pipeline.check(raw),
+      ingest: { ...sink('mqtt'), check: (raw) => pipeline.check(raw) },
       forecasts: events,
       events,
       registry: metrics.registry,

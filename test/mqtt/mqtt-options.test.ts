@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../../src/errors.js';
+import { resolveKafkaOptions } from '../../src/kafka/kafka-options.js';
 import { resolveMqttOptions } from '../../src/mqtt/mqtt-options.js';
 import { seriesFromTopic } from '../../src/mqtt/topic-series.js';
 import { runCli } from '../helpers/cli.js';
@@ -31,13 +32,31 @@ describe('MQTT options and topics', () => {
       { ...base, publish: 'forecasts/all' },
       { ...base, publish: 'forecasts/+/{series}' },
       { ...base, reconnectPeriodMs: 0 },
+      { url: base.url },
     ]) expect(codeOf(OptionError, () => resolveMqttOptions(bad)), JSON.stringify(bad)).toBe('ERR_OPTION');
+  });
+
+  it('publishing alone needs no subscription topic (serve with /ingest, or kafka)', () => {
+    const o = resolveMqttOptions({ url: base.url, publish: 'forecasts/{series}' });
+    expect(o.topic).toBeUndefined();
+    expect(o.publish).toBe('forecasts/{series}');
+  });
+
+  it('kafka takes MQTT for publishing only, and says so', async () => {
+    const kafka = { brokers: ['127.0.0.1:9092'], inputTopic: 'in', outputTopic: 'out', stateDir: '/tmp/x', model: 'm' };
+    expect(codeOf(OptionError, () => resolveKafkaOptions({ ...kafka, mqtt: { url: base.url, topic: 'sensors/+/reading', publish: 'f/{series}' } }))).toBe('ERR_OPTION');
+    expect(codeOf(OptionError, () => resolveKafkaOptions({ ...kafka, mqtt: { url: base.url } }))).toBe('ERR_OPTION');
+    const resolved = resolveKafkaOptions({ ...kafka, clientId: 'node-7', mqtt: { url: base.url, publish: 'f/{series}' } });
+    expect(resolved.mqtt?.clientId).toBe('node-7');
+    const r = await runCli(['kafka', '--brokers', '127.0.0.1:1', '--input-topic', 'in', '--output-topic', 'out', '--state-dir', '/tmp/x', '--mqtt', base.url, '--mqtt-topic', 'sensors/+/reading']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--mqtt-topic is serve's; kafka reads samples from --input-topic/);
   });
 
   it('the serve CLI says which flag is missing', async () => {
     const r = await runCli(['serve', '--mqtt', 'mqtt://127.0.0.1:1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--mqtt needs --mqtt-topic/);
+    expect(r.stderr).toMatch(/--mqtt needs --mqtt-topic .*--mqtt-publish/);
     const stray = await runCli(['serve', '--mqtt-publish', 'f/{series}']);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toMatch(/--mqtt-publish needs --mqtt/);
