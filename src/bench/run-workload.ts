@@ -8,7 +8,7 @@ import { packageVersion } from '../util/package-root.js';
 import { torchGruFromFlat } from './flat-weights.js';
 import { BENCH_TOLERANCE, ReferenceCheck } from './reference-check.js';
 import { tickStats } from './stats.js';
-import { createTickStepper } from './tick-stepper.js';
+import { type TickStepper, createTickStepper } from './tick-stepper.js';
 import type { WorkloadData } from './workloads.js';
 
 /** One line of `gru-stream bench` output. Field names are shared with the peers in bench/ (snake_case, as in workloads.json). */
@@ -61,6 +61,12 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 const BATCH_TARGET_US = 20;
 const MAX_BATCH_TICKS = 1000;
 const SMALL_COPY = 64;
+/**
+ * Wall time of throwaway ticks (the workload's inputs from a zero state) before the run, after which
+ * every series starts again from zero: without it W1's 5,000 ticks are over before the JIT has
+ * settled on the tick loop. bench/peers/ort-bench.mjs gives onnxruntime-node the same.
+ */
+const WARM_MS = 200;
 
 /**
  * The tick loop: tick t feeds inputs[t] to every series (states carried from tick t-1); ticks
@@ -73,6 +79,28 @@ const SMALL_COPY = 64;
  * BATCH_TARGET_US): each tick of a batch is credited the batch's mean, and the percentiles are over
  * those per-tick figures. k = 1 for ticks of 20 µs or more.
  */
+/** Tick `from`'s inputs into the one input buffer. A few floats (W1: one) are copied by hand: a subarray view per tick costs more. */
+function fill(input: Float32Array, inputs: Float32Array, from: number): void {
+  if (input.length <= SMALL_COPY) for (let i = 0; i < input.length; i++) input[i] = inputs[from + i];
+  else input.set(inputs.subarray(from, from + input.length));
+}
+
+/** Keep tick j's forecasts at outs[j * S ..] for the check after the batch (a few floats by hand, as fill). */
+function keep(outs: Float32Array, out: Float32Array, j: number): void {
+  const at = j * out.length;
+  if (out.length <= SMALL_COPY) for (let i = 0; i < out.length; i++) outs[at + i] = out[i];
+  else outs.set(out, at);
+}
+
+/** Ticks [t, t + k) on a synchronous stepper; with k > 1 each tick's forecasts are kept in outs. */
+function runBatch(stepper: TickStepper, inputs: Float32Array, t: number, k: number, input: Float32Array, out: Float32Array, outs: Float32Array): void {
+  for (let j = 0; j < k; j++) {
+    fill(input, inputs, (t + j) * input.length);
+    stepper.tick(input, out);
+    if (k > 1) keep(outs, out, j);
+  }
+}
+
 export async function runWorkload(data: WorkloadData, runOptions: RunWorkloadOptions): Promise<BenchResult> {
   const options = checkBenchOptions(runOptions);
   const { spec } = data;
@@ -96,6 +124,15 @@ export async function runWorkload(data: WorkloadData, runOptions: RunWorkloadOpt
   let spentUs = 0;
   let t = 0;
   try {
+    const until = performance.now() + WARM_MS;
+    for (let w = 0; performance.now() < until; w = (w + 1) % ticks) {
+      if (stepper.sync) runBatch(stepper, data.inputs, w, 1, input, out, outs);
+      else {
+        fill(input, data.inputs, w * S * I);
+        await stepper.tick(input, out);
+      }
+    }
+    stepper.reset();
     while (t < ticks && spentUs < budgetUs) {
       const timed = t >= spec.warmupTicks;
       if (timed && t === spec.warmupTicks && warm.length > 0) {
@@ -105,14 +142,15 @@ export async function runWorkload(data: WorkloadData, runOptions: RunWorkloadOpt
       }
       const k = timed ? Math.min(batch, ticks - t) : 1;
       const t0 = performance.now();
-      for (let j = 0; j < k; j++) {
-        const from = (t + j) * S * I;
-        // A few floats (W1: one) are copied by hand: a subarray view per tick costs more than the copy.
-        if (input.length <= SMALL_COPY) for (let i = 0; i < input.length; i++) input[i] = data.inputs[from + i];
-        else input.set(data.inputs.subarray(from, from + S * I));
-        const pending = stepper.tick(input, out);
-        if (pending) await pending;
-        if (k > 1) outs.set(out, j * S);
+      // A stepper that answers synchronously (one thread) runs the batch in a plain loop: an await in
+      // the loop kept this async function's code slow in some processes (W1 ticks of 0.5 or 0.8 µs).
+      if (stepper.sync) runBatch(stepper, data.inputs, t, k, input, out, outs);
+      else {
+        for (let j = 0; j < k; j++) {
+          fill(input, data.inputs, (t + j) * S * I);
+          await stepper.tick(input, out);
+          if (k > 1) keep(outs, out, j);
+        }
       }
       const us = ((performance.now() - t0) * 1000) / k;
       if (timed) {
@@ -135,6 +173,7 @@ export async function runWorkload(data: WorkloadData, runOptions: RunWorkloadOpt
     'series_steps_per_s = series / median timed tick',
     batch > 1 ? `ticks timed in batches of ${batch} (each tick credited its batch's mean)` : 'every tick timed alone',
     'one input buffer reused every tick',
+    `${WARM_MS} ms of throwaway ticks from a zero state before the run`,
     check
       ? `forecasts of all ${check.ticksChecked} ticks run checked against ${basename(spec.files.reference!)}: max |diff| ${check.maxAbsDiff.toExponential(2)} (tolerance ${BENCH_TOLERANCE})`
       : 'workload has no reference file: forecasts not checked',

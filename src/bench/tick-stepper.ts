@@ -17,6 +17,10 @@ export interface TickStepper {
   readonly description: string;
   /** inputs [series][input] → out [series] forecasts. Resolves when every shard is done. */
   tick(inputs: Float32Array, out: Float32Array): void | Promise<void>;
+  /** True when tick() always finishes before it returns (one thread: the kernel called directly). */
+  readonly sync: boolean;
+  /** Every series back to a zero state (after warm-up ticks; never while a tick runs). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +58,8 @@ function singleThread(weights: PackedWeights, series: number, kernelPref: Kernel
   return {
     kernelName: kernel.name,
     description: 'main thread only, kernel called directly',
+    sync: true,
+    reset: () => void arena.fill(0),
     tick(inputs, out) {
       if (blocks.length === 1) {
         kernel.step(series, slots, inputs, out);
@@ -74,6 +80,8 @@ async function pooled(weights: PackedWeights, series: number, threads: number, k
   return {
     kernelName: resolvedKernelName(kernelPref),
     description: `main thread + ${threads - 1} piscina worker(s) via ShardRunner on a shared arena`,
+    sync: false,
+    reset: () => void arena.fill(0),
     tick: (inputs, out) => runner.run(series, slots, inputs, out),
     close: () => runner.close(),
   };
