@@ -31,15 +31,47 @@ function outputError(path: string, err: unknown): OutputError {
   return new OutputError(`--output ${path}: cannot write (${e.code ?? e.message})`, { path });
 }
 
-/** A file written at explicit offsets, so its length is exactly what was flushed: a checkpoint's committed length. */
 const toBuffer = (part: string | Uint8Array): Uint8Array => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part);
 
+/**
+ * Text and bytes gathered for one write: `write` runs once the parts reach CHUNK_CHARS, else at the
+ * end of the event-loop turn. Both sinks gather this way; they differ only in how they write.
+ */
+class Gathered {
+  private parts: Array<string | Uint8Array> = [];
+  /** Characters of text plus bytes, gathered and not yet taken. */
+  size = 0;
+  private scheduled = false;
+
+  constructor(private readonly write: () => void) {}
+
+  add(part: string | Uint8Array): void {
+    this.parts.push(part);
+    this.size += part.length;
+    if (this.size >= CHUNK_CHARS) this.write();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.write();
+      });
+    }
+  }
+
+  /** Everything gathered, as one byte array (empty afterwards). */
+  take(): Uint8Array {
+    const parts = this.parts;
+    this.parts = [];
+    this.size = 0;
+    return parts.length === 1 ? toBuffer(parts[0]) : Buffer.concat(parts.map(toBuffer));
+  }
+}
+
+/** A file written at explicit offsets, so its length is exactly what was flushed: a checkpoint's committed length. */
 export class FileSink implements OutputSink {
-  private pending: Array<string | Uint8Array> = [];
-  private pendingChars = 0;
+  private readonly pending = new Gathered(() => this.kick());
   private inFlight = 0;
   private writing: Promise<void> | null = null;
-  private scheduled = false;
   private position: number;
   private waiters: Array<() => void> = [];
   error: NodeJS.ErrnoException | null = null;
@@ -75,30 +107,19 @@ export class FileSink implements OutputSink {
   }
 
   append(text: string | Uint8Array): boolean {
-    this.pending.push(text);
-    this.pendingChars += text.length;
-    if (this.pendingChars >= CHUNK_CHARS) this.kick();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.kick();
-      });
-    }
-    return this.pendingChars + this.inFlight < HIGH_WATER;
+    this.pending.add(text);
+    return this.pending.size + this.inFlight < HIGH_WATER;
   }
 
   drained(): Promise<void> {
-    if (this.pendingChars + this.inFlight < HIGH_WATER / 2 || this.error) return Promise.resolve();
+    if (this.pending.size + this.inFlight < HIGH_WATER / 2 || this.error) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   private kick(): void {
-    if (this.writing || this.pendingChars === 0 || this.error) return;
-    const bytes = Buffer.concat(this.pending.map(toBuffer));
-    this.inFlight = this.pendingChars;
-    this.pending = [];
-    this.pendingChars = 0;
+    if (this.writing || this.pending.size === 0 || this.error) return;
+    this.inFlight = this.pending.size;
+    const bytes = this.pending.take();
     this.writing = this.writeAll(bytes).then(
       () => {
         this.writing = null;
@@ -114,7 +135,7 @@ export class FileSink implements OutputSink {
     );
   }
 
-  private async writeAll(bytes: Buffer): Promise<void> {
+  private async writeAll(bytes: Uint8Array): Promise<void> {
     let done = 0;
     while (done < bytes.length) {
       const { bytesWritten } = await this.fh.write(bytes, done, bytes.length - done, this.position);
@@ -124,7 +145,7 @@ export class FileSink implements OutputSink {
   }
 
   private wake(): void {
-    if (this.pendingChars + this.inFlight >= HIGH_WATER / 2 && !this.error) return;
+    if (this.pending.size + this.inFlight >= HIGH_WATER / 2 && !this.error) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
@@ -154,9 +175,7 @@ export class FileSink implements OutputSink {
 
 /** A stream (stdout): no length to commit; a destination error (EPIPE from `| head`) stops the job quietly. */
 export class StreamSink implements OutputSink {
-  private pending: Array<string | Uint8Array> = [];
-  private pendingLength = 0;
-  private scheduled = false;
+  private readonly pending = new Gathered(() => this.push());
   private blocked = false;
   private readonly events = new EventEmitter();
   length = 0;
@@ -175,24 +194,13 @@ export class StreamSink implements OutputSink {
 
   append(text: string | Uint8Array): boolean {
     if (this.error) return true;
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= CHUNK_CHARS) this.push();
-    else if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.push();
-      });
-    }
+    this.pending.add(text);
     return !this.blocked;
   }
 
   private push(): void {
-    if (this.pendingLength === 0 || this.error) return;
-    const bytes = this.pending.length === 1 ? toBuffer(this.pending[0]) : Buffer.concat(this.pending.map(toBuffer));
-    this.pending = [];
-    this.pendingLength = 0;
+    if (this.pending.size === 0 || this.error) return;
+    const bytes = this.pending.take();
     this.length += bytes.length;
     if (!this.stream.write(bytes)) this.blocked = true;
   }
