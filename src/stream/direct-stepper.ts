@@ -30,7 +30,7 @@ export type RowSink = (i: number, row: number, t: number, out: Float32Array) => 
 
 /**
  * The predictor's per-row work without sample objects or object-mode streams, for the binary API
- * (writeBatch) and the NDJSON fast path. The same steps as Predictor.admit() in the same order
+ * (writeBatch) and the NDJSON row path (ndjson-rows.ts). The same steps as Predictor.admit() in the same order
  * (slot, batch seq, t, encode, previous values), then the same runner; kernel batches are cut at
  * maxBatch and at a series' second row, exactly where the object path cuts them. Callers run it only
  * when the object path is idle, so the two never interleave.

@@ -100,7 +100,7 @@ export class NdjsonRows {
     this.O = config.outputSize;
     this.H = predictor.options.horizon;
     this.line = options.firstLine ?? 1;
-    const positiveOnly = predictor.normaliserForFastPath().rejectValue(0) !== null;
+    const positiveOnly = predictor.normaliserForRows().rejectValue(0) !== null;
     this.rounds = [new Round(this.C, positiveOnly), new Round(this.C, positiveOnly)];
     this.levels = new Float64Array(this.H * Math.max(1, this.O));
     this.formatShape = Int32Array.of(0, this.C, this.O, this.H, options.withActual ? 1 : 0);
@@ -202,7 +202,7 @@ export class NdjsonRows {
     const { C, O, H, rowOf, stepsOf, levelsOf } = this;
     const HO = H * O;
     const values = round.scan.values;
-    const normaliser = this.predictor.normaliserForFastPath();
+    const normaliser = this.predictor.normaliserForRows();
     let stepped = 0;
     await this.predictor.stepRows(round.lines, this.slotOf(round), values, (i, row, t, out) => {
       rowOf[i] = row;
@@ -327,7 +327,7 @@ export class NdjsonRows {
     const value = readSampleLine(text, line);
     if (isGruStreamError(value)) return value;
     try {
-      return checkSample(value, this.predictor.model.config.columns, this.predictor.normaliserForFastPath(), this.predictor.options.knownSeries);
+      return checkSample(value, this.predictor.model.config.columns, this.predictor.normaliserForRows(), this.predictor.options.knownSeries);
     } catch (err) {
       if (isGruStreamError(err)) return err;
       throw err;
@@ -338,7 +338,7 @@ export class NdjsonRows {
   private record(round: Round, i: number, row: number, steps: number, out: Float32Array): string {
     const { C, O, H, levels } = this;
     const values = round.scan.values;
-    const normaliser = this.predictor.normaliserForFastPath();
+    const normaliser = this.predictor.normaliserForRows();
     const t = round.ts[i];
     let text = `{"series":${JSON.stringify(round.ids[i])},"t":${t === undefined ? steps : JSON.stringify(t)},"forecast":`;
     let path = '';

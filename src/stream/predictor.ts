@@ -105,7 +105,7 @@ export class Predictor extends Transform {
   private fatal: GruStreamError | null = null;
   /** The runner once it has started (stats() reads its worker-restart count). */
   private started: ShardRunner | null = null;
-  /** writeBatch() and the NDJSON fast path: rows without sample objects. */
+  /** writeBatch() and the NDJSON row path: rows without sample objects. */
   private readonly direct: DirectStepper;
   /** Decoded levels of one row's forecast path (writeBatch with horizon > 1). */
   private readonly pathLevels: Float64Array;
@@ -233,7 +233,7 @@ export class Predictor extends Transform {
   }
 
   /** @internal The NDJSON path decodes and validates with the predictor's own normaliser. */
-  normaliserForFastPath(): Normaliser {
+  normaliserForRows(): Normaliser {
     return this.normaliser;
   }
 
