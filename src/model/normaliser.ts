@@ -25,9 +25,14 @@ export class Normaliser {
     this.std = identity ? config.normStd.map(() => 1) : config.normStd;
   }
 
-  /** Why a finite value is still unusable, or null. Log returns need strictly positive levels. */
+  /** Log returns need strictly positive levels: only values above zero are usable. */
+  get positiveOnly(): boolean {
+    return this.transform === 'log_return+zscore';
+  }
+
+  /** Why a finite value is still unusable, or null. */
   rejectValue(v: number): string | null {
-    return this.transform === 'log_return+zscore' && !(v > 0) ? `${v} is not > 0, which log_return+zscore needs` : null;
+    return this.positiveOnly && !(v > 0) ? `${v} is not > 0, which log_return+zscore needs` : null;
   }
 
   /**

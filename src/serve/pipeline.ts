@@ -47,7 +47,7 @@ export class ServePipeline {
     this.predictor = createPredictor(model, { ...opts.predictor, onInvalid: 'report' });
     this.normaliser = new Normaliser(model.config);
     this.knownSeries = opts.predictor.knownSeries ? new Set(opts.predictor.knownSeries) : null;
-    this.scanMessage = createMessageScanner(model.config.inputSize, this.normaliser.rejectValue(0) !== null);
+    this.scanMessage = createMessageScanner(model.config.inputSize, this.normaliser.positiveOnly);
     this.gate = new WriteGate(this.predictor);
     this.hub = new SubscriberHub({ highWaterBytes: limits.subscriberHighWater, slowCloseMs: limits.slowCloseMs, history: limits.history, historySeries: limits.historySeries });
     this.metrics = new ServeMetrics({

@@ -100,7 +100,7 @@ export class NdjsonRows {
     this.O = config.outputSize;
     this.H = predictor.options.horizon;
     this.line = options.firstLine ?? 1;
-    const positiveOnly = predictor.normaliserForRows().rejectValue(0) !== null;
+    const positiveOnly = predictor.normaliserForRows().positiveOnly;
     this.rounds = [new Round(this.C, positiveOnly), new Round(this.C, positiveOnly)];
     this.levels = new Float64Array(this.H * Math.max(1, this.O));
     this.formatShape = Int32Array.of(0, this.C, this.O, this.H, options.withActual ? 1 : 0);
