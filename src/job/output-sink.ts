@@ -33,6 +33,10 @@ function outputError(path: string, err: unknown): OutputError {
 
 const toBuffer = (part: string | Uint8Array): Uint8Array => (typeof part === 'string' ? Buffer.from(part, 'utf8') : part);
 
+/** b starts in the same memory right where a ends. */
+const adjacent = (a: string | Uint8Array | undefined, b: Uint8Array): a is Uint8Array =>
+  a !== undefined && typeof a !== 'string' && a.buffer === b.buffer && a.byteOffset + a.length === b.byteOffset;
+
 /**
  * Text and bytes gathered for one write: `write` runs once the parts reach CHUNK_CHARS, else at the
  * end of the event-loop turn. Both sinks gather this way; they differ only in how they write.
@@ -46,7 +50,11 @@ class Gathered {
   constructor(private readonly write: () => void) {}
 
   add(part: string | Uint8Array): void {
-    this.parts.push(part);
+    const last = this.parts[this.parts.length - 1];
+    if (typeof part !== 'string' && adjacent(last, part)) {
+      // The formatter prints rounds one after another into one buffer: one view of both is one write, no copy.
+      this.parts[this.parts.length - 1] = new Uint8Array(part.buffer, last.byteOffset, last.length + part.length);
+    } else this.parts.push(part);
     this.size += part.length;
     if (this.size >= CHUNK_CHARS) this.write();
     else if (!this.scheduled) {

@@ -23,6 +23,9 @@ export interface NdjsonRowsOptions {
 /** Lines per round at most: a round's rows are stepped together (in batches of at most maxBatch). */
 const ROUND_LINES = 1024;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const EMPTY = Buffer.alloc(0);
+/** Size of each buffer the formatter prints rounds into (a round larger than this gets its own). */
+const OUT_ARENA_BYTES = 1 << 20;
 
 /** Up to ROUND_LINES consecutive input lines, scanned and checked, ready to step. */
 export class Round {
@@ -81,8 +84,16 @@ export class NdjsonRows {
   private readonly H: number;
   /** Decoded levels of one row's forecast path. */
   private readonly levels: Float64Array;
-  /** Input not scanned yet: whole buffers, the last of which may end in a partial line. */
-  private pieces: Buffer[] = [];
+  /**
+   * Where rounds' records are printed, one after another: the bound a round reserves is many times
+   * its text, so a buffer per round would allocate (and collect) mostly unused bytes. A region once
+   * returned is never written again (it may still be queued for output); consecutive rounds' texts
+   * are adjacent, so the output sink writes them as one piece without copying.
+   */
+  private outArena: Buffer = Buffer.alloc(0);
+  private outAt = 0;
+  /** Input not scanned yet: pending[at..], which may end in a partial line. */
+  private pending: Buffer = EMPTY;
   private at = 0;
   private skipping = false;
   private atStart = true;
@@ -126,14 +137,10 @@ export class NdjsonRows {
     if (this.atStart) data = this.dropBom(data);
     if (data.length === 0) return;
     const partial = this.partial();
-    if (partial.length === 0) {
-      this.pieces = [data];
-    } else {
-      // Only the partial line and the rest of it are copied, not the whole chunk.
-      const nl = data.indexOf(10);
-      const head = nl === -1 ? data : data.subarray(0, nl + 1);
-      this.pieces = nl === -1 || nl + 1 === data.length ? [Buffer.concat([partial, head])] : [Buffer.concat([partial, head]), data.subarray(nl + 1)];
-    }
+    // A line cut by the chunk boundary is joined to the whole chunk, not only to the rest of its
+    // line: a piece of one line would be a round of one line (a one-row kernel call and a round's
+    // fixed costs for each chunk); the copy costs far less.
+    this.pending = partial.length === 0 ? data : Buffer.concat([partial, data]);
     this.at = 0;
   }
 
@@ -146,26 +153,20 @@ export class NdjsonRows {
   nextRound(): Round | null {
     if (this.failure) return null;
     const round = this.rounds[this.nextRoundIndex];
-    while (this.pieces.length > 0) {
-      const data = this.pieces[0];
-      const n = this.scan(data, this.at, data.length, round.scan);
-      if (n > 0) {
-        const from = this.at;
-        this.at = data.indexOf(10, round.scan.meta[(n - 1) * META_STRIDE + Meta.END]) + 1;
-        round.data = data;
-        round.bytes = this.at - from;
-        this.check(round, data, n);
-        this.nextRoundIndex ^= 1;
-        return round;
-      }
-      if (this.pieces.length === 1) break;
-      // This piece ends exactly at a line end (feed cut it there): move on.
-      this.pieces.shift();
-      this.at = 0;
+    const data = this.pending;
+    const n = this.scan(data, this.at, data.length, round.scan);
+    if (n > 0) {
+      const from = this.at;
+      this.at = data.indexOf(10, round.scan.meta[(n - 1) * META_STRIDE + Meta.END]) + 1;
+      round.data = data;
+      round.bytes = this.at - from;
+      this.check(round, data, n);
+      this.nextRoundIndex ^= 1;
+      return round;
     }
     if (this.partial().length <= MAX_LINE_BYTES) return null;
     // An over-long line: reported once in its place, then skipped to its end.
-    this.pieces = [];
+    this.pending = EMPTY;
     this.skipping = true;
     round.lines = 1;
     round.samples = 1;
@@ -220,10 +221,15 @@ export class NdjsonRows {
     this.predictor.countDirect(round.samples, stepped, round.rejected);
     this.formatShape[0] = round.lines;
     const bound = round.bytes + round.lines * (96 + 32 * (2 * HO + C + 2));
-    const text = Buffer.allocUnsafe(bound);
-    const n = format(round.data, round.scan, this.formatShape, rowOf, stepsOf, levelsOf, text);
+    if (this.outArena.length - this.outAt < bound) {
+      this.outArena = Buffer.allocUnsafeSlow(Math.max(OUT_ARENA_BYTES, bound));
+      this.outAt = 0;
+    }
+    const out = this.outArena.subarray(this.outAt, this.outAt + bound);
+    const n = format(round.data, round.scan, this.formatShape, rowOf, stepsOf, levelsOf, out);
     if (n < 0) throw new Error(`NDJSON formatter: ${bound} bytes were not enough for ${round.lines} records`);
-    return text.subarray(0, n);
+    this.outAt += n;
+    return out.subarray(0, n);
   }
 
   /** The stepper's slotOf for a round: null ids skip, the cold-start hook, then admission with the seq check. */
@@ -240,22 +246,20 @@ export class NdjsonRows {
   }
 
   private partial(): Buffer {
-    const last = this.pieces[this.pieces.length - 1];
-    if (!last) return BOM.subarray(0, 0);
-    return this.pieces.length === 1 ? last.subarray(this.at) : last;
+    return this.pending.subarray(this.at);
   }
 
   /** A byte-order mark opens the stream, as TextDecoder (the object path's decoder) drops it. */
   private dropBom(data: Buffer): Buffer {
     const seen = Buffer.concat([this.partial(), data]);
     if (seen.length < BOM.length && BOM.subarray(0, seen.length).equals(seen)) {
-      this.pieces = [seen];
+      this.pending = seen;
       this.at = 0;
-      return Buffer.alloc(0);
+      return EMPTY;
     }
     this.atStart = false;
     if (seen.subarray(0, 3).equals(BOM)) {
-      this.pieces = [];
+      this.pending = EMPTY;
       return seen.subarray(3);
     }
     return data;
@@ -298,7 +302,7 @@ export class NdjsonRows {
         // 'fail': the lines before this one are stepped; this one and the rest never are.
         round.lines = i;
         this.line = line;
-        this.pieces = [];
+        this.pending = EMPTY;
         return;
       }
       round.ids[i] = sample.series;
