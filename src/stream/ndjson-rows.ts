@@ -1,6 +1,7 @@
 import { type GruStreamError, isGruStreamError } from '../errors.js';
 import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
 import { SKIPPED_ROW } from './direct-stepper.js';
+import { IdInterner } from './id-interner.js';
 import { MAX_LINE_BYTES, overLongLine } from './line-splitter.js';
 import { LineKind, META_STRIDE, Meta, NUMS_STRIDE, type NdjsonFormat, type NdjsonScan, ScanBuffers, TKind, ndjsonFormat, ndjsonScan } from './ndjson-scan.js';
 import { readSampleLine } from './ndjson-parser.js';
@@ -78,6 +79,7 @@ export class NdjsonRows {
   private readonly stepsOf = new Float64Array(ROUND_LINES);
   private readonly levelsOf: Float64Array;
   private readonly rounds: [Round, Round];
+  private readonly ids = new IdInterner();
   private nextRoundIndex = 0;
   private readonly C: number;
   private readonly O: number;
@@ -281,7 +283,7 @@ export class NdjsonRows {
       const kind = meta[m + Meta.KIND];
       if (kind === LineKind.BLANK) continue;
       if (kind === LineKind.FAST) {
-        const id = data.toString('latin1', meta[m + Meta.ID_START], meta[m + Meta.ID_END]);
+        const id = this.ids.idOf(data, meta[m + Meta.ID_START], meta[m + Meta.ID_END]);
         if (!knownSeries || knownSeries.has(id)) {
           round.samples++;
           round.ids[i] = id;
