@@ -240,10 +240,11 @@ if (only.has('e2e')) {
   };
   const model = join(outDir, 'W2.safetensors');
   writeModelFile(model, torchGruFromFlat({ input: spec.input, hidden: spec.hidden, layers: spec.layers }, f32(spec.files.weights)));
-  let kernelW2 = workloadRows.find((r) => r.workload === 'W2' && r.threads === 1)?.gru?.series_steps_per_s;
-  if (kernelW2 === undefined) [{ series_steps_per_s: kernelW2 } = {}] = await gruBench(workloadsFile, ['--workload', 'W2', '--threads', '1', '--budget-s', String(budget)]);
-  // A timed run is a fraction of a second on a shared machine: each path runs REPEATS times, in turn,
-  // and its median run is reported (every run is in the raw JSON lines).
+  // The denominator is measured beside each repetition, not once: this machine's speed drifts by
+  // tens of per cent within minutes, and a ratio is only fair between figures taken together.
+  const kernelW2Now = async () => (await gruBench(workloadsFile, ['--workload', 'W2', '--threads', '1', '--budget-s', String(quick ? 1 : 2)]))[0]?.series_steps_per_s;
+  // A timed run is a fraction of a second on a shared machine: each path runs REPEATS times, in turn
+  // with a kernel run, and its median run and median ratio are reported (all runs are in the JSON lines).
   const REPEATS = quick ? 1 : 5;
   const paths = [
     ...[0, 1].map((workers) => ({ label: `predict --workers ${workers}`, run: () => measurePredict({ cli, model, inputs: f32(spec.files.inputs), reference: f32(spec.files.reference), series: spec.series, input: spec.input, ticks: quick ? 30 : spec.ticks, warmupTicks: spec.warmup_ticks, workers }) })),
@@ -258,11 +259,13 @@ if (only.has('e2e')) {
   ];
   const tries = paths.map(() => []);
   for (let k = 0; k < REPEATS; k++) {
+    log(`end to end, kernel W2 1 thread (${k + 1}/${REPEATS})…`);
+    const kernelW2 = await kernelW2Now();
     for (const [i, path] of paths.entries()) {
       log(`end to end, ${path.label} (${k + 1}/${REPEATS})…`);
       let r;
       try {
-        r = { path: path.label, ...(await path.run()) };
+        r = { path: path.label, ...(await path.run()), kernel_w2_steps_per_s: kernelW2 };
         if (!(r.max_abs_diff <= 1e-5)) failed = true;
       } catch (err) {
         r = { path: path.label, error: err.message };
@@ -272,13 +275,15 @@ if (only.has('e2e')) {
       tries[i].push(r);
     }
   }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
   const runs = tries.map((rs) => {
     const ok = rs.filter((r) => !r.error).sort((a, b) => a.samples_per_s - b.samples_per_s);
     if (ok.length === 0) return rs[0];
-    return { ...ok[Math.floor((ok.length - 1) / 2)], runs: rs.length, min_samples_per_s: ok[0].samples_per_s, max_samples_per_s: ok[ok.length - 1].samples_per_s };
+    const ratios = ok.map((r) => r.samples_per_s / r.kernel_w2_steps_per_s);
+    return { ...ok[Math.floor((ok.length - 1) / 2)], runs: rs.length, min_samples_per_s: ok[0].samples_per_s, max_samples_per_s: ok[ok.length - 1].samples_per_s, kernel_w2_median: median(ok.map((r) => r.kernel_w2_steps_per_s)), ratio_median: median(ratios), ratio_min: Math.min(...ratios), ratio_max: Math.max(...ratios) };
   });
-  md.push('## End to end: `gru-stream predict --format ndjson` through pipes, and the binary API, W2 (1,024 interleaved series)', '', e2eBefore, '', e2eTable(runs, kernelW2), '');
-  md.push('The model is W2 saved as a safetensors state_dict (bench/out/W2.safetensors); every forecast is checked against W2.ref.f32. Warm-up ticks are answered before the clock starts; the rate is timed samples / seconds from the first timed write to the last forecast line. Each path ran the number of times shown, in turn with the others; the row is its median run, with the slowest and fastest beside it.', '');
+  md.push('## End to end: `gru-stream predict --format ndjson` through pipes, and the binary API, W2 (1,024 interleaved series)', '', e2eBefore, '', e2eTable(runs), '');
+  md.push('The model is W2 saved as a safetensors state_dict (bench/out/W2.safetensors); every forecast is checked against W2.ref.f32. Warm-up ticks are answered before the clock starts; the rate is timed samples / seconds from the first timed write to the last forecast line. Each path ran the number of times shown, in turn with the others and with a run of the kernel bench (W2, 1 thread) before each round; the row is its median run, with the slowest and fastest beside it, and the median of its per-round ratios to the kernel, with their range.', '');
 }
 
 // ── 5. training time ─────────────────────────────────────────────────────────────────────

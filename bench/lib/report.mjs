@@ -60,17 +60,18 @@ export function liveTable(points) {
   return table(['live series', 'H', 'kernel', 'RSS bytes / series', 'arena bytes / series', 'p50 µs by id (1,024 active)', 'p99 µs', 'p50 id→slot lookup µs', 'p50 kernel µs', 'p50 µs by handle', 'by handle / first row'], rows);
 }
 
-export function e2eTable(runs, kernelW2) {
+export function e2eTable(runs) {
+  const x = (v) => `${v.toFixed(2)}×`;
   const rows = runs.map((r) => [
     r.path ?? `predict --workers ${r.workers}`,
     r.error ? `failed: ${r.error}` : n(r.samples_per_s),
     r.min_samples_per_s === undefined ? '—' : `${n(r.min_samples_per_s)}–${n(r.max_samples_per_s)} (${r.runs} runs)`,
     n(r.samples),
     r.max_abs_diff?.toExponential?.(2) ?? '—',
-    n(kernelW2),
-    `**${ratio(r.samples_per_s, kernelW2)}**`,
+    r.kernel_w2_median === undefined ? '—' : n(r.kernel_w2_median),
+    r.ratio_median === undefined ? '—' : `**${x(r.ratio_median)}** (${x(r.ratio_min)}–${x(r.ratio_max)})`,
   ]);
-  return table(['path', 'samples/s (median run)', 'slowest–fastest run', 'timed samples', 'max abs(forecast − ref)', 'kernel W2 steps/s (bench, 1 thread, same run)', 'e2e / kernel'], rows);
+  return table(['path', 'samples/s (median run)', 'slowest–fastest run', 'timed samples', 'max abs(forecast − ref)', 'kernel W2 steps/s (1 thread, median of the rounds)', 'e2e / kernel (median of rounds, range)'], rows);
 }
 
 /** PyTorch 1.13, one thread, 80 epochs of the sunspot_gru recipe: fixtures README, another run. */
