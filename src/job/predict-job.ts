@@ -182,9 +182,9 @@ async function runWith(o: PredictJobOptions, predictor: Predictor, log: (line: s
 const READ_AHEAD_BYTES = 1 << 20;
 
 /**
- * A pipe or socket input behind a 1 MiB buffer. A stream stops reading at its high-water mark (16
- * KiB for stdin), so while a round is computed the writer soon finds the pipe full and waits, and
- * the next chunk arrives only after it wakes: the job sat idle between chunks. Reading ahead lets
+ * stdin behind a 1 MiB buffer. A stream stops reading at its high-water mark (16 KiB for stdin), so
+ * while a round was computed the process writing into the pipe soon found it full and waited, and
+ * the next chunk arrived only after it woke: the job sat idle between chunks. Reading ahead lets
  * the writer keep going (measured: +5 % on the bench's e2e, 1,000 W2 ticks, 6 alternating runs).
  * Backpressure still holds past the buffer; destroying the result destroys the input (pipeline).
  */
