@@ -1,5 +1,5 @@
-// Argument readers shared by the inference addon (addon.cc) and the training glue
-// (gru_train_addon.cc): both read a descriptor object by name and typed arrays by element type.
+// Argument readers shared by the N-API entry points (addon.cc, gru_train_addon.cc, the NDJSON
+// scanner and formatter): argument counts, descriptor objects by name, typed arrays by element type.
 #ifndef GRU_STREAM_NAPI_ARGS_H
 #define GRU_STREAM_NAPI_ARGS_H
 #include <node_api.h>
@@ -44,6 +44,15 @@ inline napi_value readObject(napi_env env, napi_value obj, const char* name, boo
 inline napi_value fail(napi_env env, const char* message) {
   napi_throw_error(env, "ERR_KERNEL", message);
   return nullptr;
+}
+
+// The call's first n arguments into argv; false, with an error naming `usage` thrown, when fewer
+// were passed.
+inline bool args(napi_env env, napi_callback_info info, size_t n, napi_value* argv, const char* usage) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) == napi_ok && argc >= n) return true;
+  fail(env, usage);
+  return false;
 }
 
 // exports[name] = a native function.

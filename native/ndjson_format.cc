@@ -179,10 +179,8 @@ int64_t format(const Args& a) {
 using napi_args::fail;
 
 napi_value formatRows(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 9) return fail(env, "formatRows(data, meta, nums, values, shape, rows, steps, levels, out)");
+  if (!napi_args::args(env, info, 9, argv, "formatRows(data, meta, nums, values, shape, rows, steps, levels, out)")) return nullptr;
   using napi_args::typedArray;
   void *data, *meta, *nums, *values, *shape, *rows, *steps, *levels, *out;
   size_t dataLen, metaLen, numsLen, valuesLen, shapeLen, rowsLen, stepsLen, levelsLen, outLen;
@@ -216,14 +214,14 @@ napi_value formatRows(napi_env env, napi_callback_info info) {
 // numberTexts(values: Float64Array, out: Uint8Array) -> bytes: each value as JSON prints it, then ','.
 // For the tests, which hold jsNumber to String(x) on many values.
 napi_value numberTexts(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
+  static const char* const kUsage = "numberTexts(values: Float64Array, out: Uint8Array of 33 bytes per value)";
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!napi_args::args(env, info, 2, argv, kUsage)) return nullptr;
   void *values, *out;
   size_t n, outLen;
-  if (argc < 2 || !napi_args::typedArray(env, argv[0], napi_float64_array, &values, &n) ||
+  if (!napi_args::typedArray(env, argv[0], napi_float64_array, &values, &n) ||
       !napi_args::typedArray(env, argv[1], napi_uint8_array, &out, &outLen) || outLen < n * (kMaxNumber + 1))
-    return fail(env, "numberTexts(values: Float64Array, out: Uint8Array of 33 bytes per value)");
+    return fail(env, kUsage);
   char* p = static_cast<char*>(out);
   for (size_t i = 0; i < n; i++) {
     p = jsonNumber(p, static_cast<const double*>(values)[i]);

@@ -209,10 +209,8 @@ Kind scanLine(const uint8_t* base, const uint8_t* p, const uint8_t* nl, const Sh
 using napi_args::fail;
 
 napi_value scanNdjson(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 7) return fail(env, "scanNdjson(buf, start, end, shape, meta, nums, values)");
+  if (!napi_args::args(env, info, 7, argv, "scanNdjson(buf, start, end, shape, meta, nums, values)")) return nullptr;
   void *bufData, *shapeData, *metaData, *numsData, *valuesData;
   size_t bufLen, shapeLen, metaLen, numsLen, valuesLen;
   int64_t start = 0, end = 0;
@@ -254,13 +252,12 @@ napi_value scanNdjson(napi_env env, napi_callback_info info) {
 // sample object or an array of them, every one FAST, read like scanNdjson's lines; -1 (the caller
 // then uses JSON.parse) for anything else, or for more samples than the buffers hold.
 napi_value scanMessage(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (!napi_args::args(env, info, 5, argv, "scanMessage(buf, shape, meta, nums, values)")) return nullptr;
   void *bufData, *shapeData, *metaData, *numsData, *valuesData;
   size_t bufLen, shapeLen, metaLen, numsLen, valuesLen;
   using napi_args::typedArray;
-  if (argc < 5 || !typedArray(env, argv[0], napi_uint8_array, &bufData, &bufLen) || !typedArray(env, argv[1], napi_int32_array, &shapeData, &shapeLen) ||
+  if (!typedArray(env, argv[0], napi_uint8_array, &bufData, &bufLen) || !typedArray(env, argv[1], napi_int32_array, &shapeData, &shapeLen) ||
       !typedArray(env, argv[2], napi_int32_array, &metaData, &metaLen) || !typedArray(env, argv[3], napi_float64_array, &numsData, &numsLen) ||
       !typedArray(env, argv[4], napi_float64_array, &valuesData, &valuesLen))
     return fail(env, "scanMessage(buf, shape, meta, nums, values): wrong argument types");
