@@ -1,30 +1,34 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { NdjsonRows } from '../stream/ndjson-rows.js';
+import { NdjsonRows, type StartedRound } from '../stream/ndjson-rows.js';
 import type { InputPosition } from './job-checkpointer.js';
 import type { LoopContext, LoopOutcome } from './loop-context.js';
 
 /**
- * The job's loop for NDJSON input (without prediction intervals), pipelined by rounds: while
- * round k steps (on a worker thread, with --workers), the next input is read and round k+1 scanned
- * and checked; round k's text goes to the sink before round k+1 steps. The input is pulled only as
- * fast as the output drains. At the top of each turn, once the round in flight is done, every
- * line before NdjsonRows.nextLine is applied and in the sink: a checkpoint's cut needs no settling.
+ * The job's loop for NDJSON input (without prediction intervals), pipelined by rounds. With a
+ * worker pool, round k+1 is admitted while round k's last batch steps, then left stepping on the
+ * worker while round k is printed, the next input read and round k+2 scanned and checked
+ * (NdjsonRows.start/finish). Without one, each round steps within start(). The input is pulled only
+ * as fast as the output drains. At the top of each turn, once the round in flight is finished,
+ * every line before NdjsonRows.nextLine is applied and in the sink: a checkpoint's cut needs no
+ * settling.
  *
- *   chunk ─▶ feed ─▶ nextRound (scan, check) ─▶ [round k-1 done ─▶ sink] ─▶ run(round k) ─▶ …
+ *   chunk ─▶ feed ─▶ nextRound (scan, check) ─▶ start(k+1) ─▶ finish(k) ─▶ sink ─▶ …
+ *                                               └─ steps on the worker meanwhile ─┘
  */
 export async function runRowLoop(ctx: LoopContext, source: Readable): Promise<LoopOutcome> {
   const { predictor, sink, offsets, checkpointer: cp, signal } = ctx;
   const rows = new NdjsonRows(predictor, { withActual: ctx.withActual, firstLine: ctx.firstLine, onSeries: ctx.onSeries });
   let broken: Error | null = null;
   let interrupted = false;
-  let inFlight: Promise<string | Buffer> | null = null;
-  /** Waits for the round in flight and puts its text into the sink (waiting for the sink to drain). */
+  /** The round started last: its samples may still step on a worker; its records are not in the sink yet. */
+  let inFlight: StartedRound | null = null;
+  /** Finishes the round in flight and puts its text into the sink (waiting for the sink to drain). */
   const settle = async (): Promise<boolean> => {
     if (inFlight) {
-      const text = inFlight;
+      const started = inFlight;
       inFlight = null;
-      if (!sink.append(await text)) await sink.drained();
+      if (!sink.append(await rows.finish(started))) await sink.drained();
     }
     return !(rows.failure || broken);
   };
@@ -37,8 +41,10 @@ export async function runRowLoop(ctx: LoopContext, source: Readable): Promise<Lo
   };
   const runRounds = async (): Promise<void> => {
     for (let round = rows.nextRound(); round !== null; round = rows.nextRound()) {
+      // Round k+1 goes to the worker before round k is printed, so printing overlaps its stepping.
+      const started = await rows.start(round);
       await settle();
-      inFlight = rows.run(round);
+      inFlight = started;
     }
   };
   // An abort must also end a wait on a quiet stream (stdin with nothing coming).
@@ -47,9 +53,9 @@ export async function runRowLoop(ctx: LoopContext, source: Readable): Promise<Lo
   try {
     for (;;) {
       const pending = chunks.next();
-      // The round in flight goes out as soon as it is done, not when the next chunk comes. (Either
-      // side's failure only ends the race here; awaiting that promise itself throws it.)
-      while (inFlight && (await Promise.race([pending.then(() => false, () => false), (inFlight as Promise<string | Buffer>).then(() => true, () => true)]))) await settle();
+      // A chunk already buffered comes before the next turn of the event loop; one that has to be
+      // read may be long in coming, so the round in flight is printed first, not held back for it.
+      if (inFlight && (await Promise.race([pending.then(() => false, () => false), nextTurn()]))) await settle();
       const next = aborted ? await Promise.race([pending, aborted]) : await pending;
       if (next === 'abort') {
         interrupted = true;

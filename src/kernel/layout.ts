@@ -33,8 +33,8 @@
  *   CONTROL (Int32Array over its own SharedArrayBuffer, one 64-byte block per compute thread so two
  *   threads' words never share a cache line)
  *   ┌──────────────────────── thread 0 (16 words) ─────────────────────────┬── thread 1 ── ...
- *   │ backupSeq │ jobSeq │ jobStart │ jobCount │ jobFault │ doneSeq │ ready │ (pad) │ ...
- *   └──────────────────────────────────────────────────────────────────────┴────────────── ...
+ *   │ backupSeq │ jobSeq │ jobStart │ jobCount │ jobFault │ doneSeq │ ready │ parked │ (pad) │ ...
+ *   └───────────────────────────────────────────────────────────────────────────────┴───── ...
  *   backupSeq: a thread stores the shard's sequence number here (Atomics.store) after its backup is
  *     complete and before it writes any live slot; whoever sees that number afterwards may restore
  *     from the backup.
@@ -45,6 +45,10 @@
  *   doneSeq: the worker stores the job's seq (+ notify) after its last write of outputs and states,
  *     so the dispatcher's Atomics.load/wait that sees it also sees every result.
  *   jobSeq = STOP_SEQ (never a job's seq) asks the loop to return. ready: 1 once the loop runs.
+ *   parked: 1 while the loop sleeps until notified (it stores 1, looks at jobSeq once more, then
+ *     waits); the dispatcher stores jobSeq, then notifies only if it loads parked = 1. Both words
+ *     are sequentially consistent, so either the loop sees the new job or the dispatcher sees it
+ *     parked: a job is never left unseen, and a busy loop (polling) costs the dispatcher no notify.
  *   doneAt (Float64Array over its own SharedArrayBuffer, one per thread): the wall-clock time
  *   (timeOrigin + now, ms) at which the thread finished its last job; the dispatcher splits rows by it.
  *
@@ -193,6 +197,7 @@ export const Control = {
   jobFault: 4,
   doneSeq: 5,
   ready: 6,
+  parked: 7,
 } as const;
 
 /** jobSeq value that asks a resident loop to return (job seqs are positive). */

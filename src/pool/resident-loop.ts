@@ -9,28 +9,40 @@ export interface ResidentStart {
 }
 
 /**
- * How long an idle loop polls jobSeq before it sleeps in Atomics.wait. Waking a sleeping thread
- * costs 50–90 µs on this KVM guest (the vCPU is parked); a back-to-back batch arrives well within
- * this, and an idle pool stops burning a core after it.
+ * An idle loop spins this long (a back-to-back batch, as a bench's ticks, arrives well within it),
+ * then polls in timed sleeps until IDLE_MS, then parks until notified. Waking a parked thread costs
+ * the notifier 30-60 µs on this KVM guest (the vCPU is halted), about a whole batch's worth; a timed
+ * sleep frees the core for the rest of a busy pipeline and wakes by itself, so a stream that keeps
+ * its worker busy (predict's NDJSON rounds) never pays for a notify.
  */
 const SPIN_MS = 0.25;
+const POLL_MS = 0.05;
+const IDLE_MS = 20;
 
 /** Wait until jobSeq differs from `seen`; returns the new value. */
-function nextJob(control: Int32Array, at: number, seen: number): number {
+function nextJob(control: Int32Array, at: number, parkedAt: number, seen: number): number {
   let seq = Atomics.load(control, at);
   if (seq !== seen) return seq;
-  const until = performance.now() + SPIN_MS;
+  const start = performance.now();
   for (let i = 1; ; i++) {
     seq = Atomics.load(control, at);
     if (seq !== seen) return seq;
-    if ((i & 63) === 0 && performance.now() > until) break;
+    if ((i & 63) === 0 && performance.now() - start > SPIN_MS) break;
   }
-  // 'not-equal' and 'ok' both mean: look again. No timeout: the dispatcher always notifies.
-  for (;;) {
-    Atomics.wait(control, at, seen);
+  while (performance.now() - start < IDLE_MS) {
+    Atomics.wait(control, at, seen, POLL_MS);
     seq = Atomics.load(control, at);
     if (seq !== seen) return seq;
   }
+  // Parked: see `parked` in layout.ts for why the store, then the second look, then the wait.
+  Atomics.store(control, parkedAt, 1);
+  for (;;) {
+    seq = Atomics.load(control, at);
+    if (seq !== seen) break;
+    Atomics.wait(control, at, seen);
+  }
+  Atomics.store(control, parkedAt, 0);
+  return seq;
 }
 
 /**
@@ -46,11 +58,12 @@ export function residentLoop(stepper: ShardStepper, init: StepperInit, start: Re
   const rowOut = horizon * init.weights.layout.shape.outputSize;
   const jobAt = controlIndex(thread, Control.jobSeq);
   const doneAt = controlIndex(thread, Control.doneSeq);
+  const parkedAt = controlIndex(thread, Control.parked);
   Atomics.store(control, controlIndex(thread, Control.ready), 1);
   Atomics.notify(control, controlIndex(thread, Control.ready));
   let seen = start.seen;
   for (;;) {
-    const seq = nextJob(control, jobAt, seen);
+    const seq = nextJob(control, jobAt, parkedAt, seen);
     if (seq === STOP_SEQ) return;
     seen = seq;
     const first = control[controlIndex(thread, Control.jobStart)];

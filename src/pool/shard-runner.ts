@@ -47,6 +47,13 @@ const SYNC_WAIT_MS = 20;
 /** Of which the first part is spent polling (a worker's shard usually ends within it). */
 const SPIN_MS = 0.2;
 
+/** A batch handed to the workers by ShardRunner.begin(), until its end(). */
+export interface BegunBatch {
+  shards: Shard[];
+  slots: Int32Array;
+  out: Float32Array;
+}
+
 /** One resident worker loop and what the dispatcher knows of it. */
 interface Lane {
   thread: number;
@@ -193,6 +200,32 @@ export class ShardRunner {
     return this.finish(shards, remote, slots, out);
   }
 
+  /**
+   * run() in two halves, for a caller with its own work to do while the workers step: begin() hands
+   * the batch to the workers and returns at once, end() waits for it (synchronously while it can,
+   * as run() does with a main-thread shard). Null when the batch is not for the workers alone (no
+   * pool, or the main thread steps a shard): run() it instead. One batch at a time: nothing else may
+   * run on this runner between begin() and end(), and slots and out must stay untouched.
+   */
+  begin(count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): BegunBatch | null {
+    if (this.local) return null;
+    const shardCount = Math.max(1, Math.min(this.lanes.length, Math.floor(count / MIN_ROWS_PER_WORKER)));
+    const shards = this.splitter.split(count, this.lanes.slice(0, shardCount).map((l) => l.thread));
+    this.stage(shards, slots, inputs);
+    for (const shard of shards) if (!this.lane(shard).gone) this.post(shard, this.options.injectFault?.() === true);
+    return { shards, slots, out };
+  }
+
+  /** The end of a begun batch: undefined when it completed here, else a promise (a slow or failed worker). */
+  end(batch: BegunBatch): Promise<void> | undefined {
+    const { shards, slots, out } = batch;
+    if (shards.every((sh) => sh.seq !== 0) && this.waitSync(shards)) {
+      this.collect(shards, out);
+      return undefined;
+    }
+    return this.finish(shards, shards, slots, out);
+  }
+
   private lane(shard: Shard): Lane {
     return this.lanes[shard.thread - (this.local ? 1 : 0)];
   }
@@ -218,7 +251,7 @@ export class ShardRunner {
     this.lane(shard).postedAt = performance.timeOrigin + performance.now();
     // The seq store publishes the plain stores above (see CONTROL in layout.ts).
     Atomics.store(control, controlIndex(t, Control.jobSeq), shard.seq);
-    Atomics.notify(control, controlIndex(t, Control.jobSeq));
+    if (Atomics.load(control, controlIndex(t, Control.parked)) === 1) Atomics.notify(control, controlIndex(t, Control.jobSeq));
   }
 
   private isDone(shard: Shard): boolean {

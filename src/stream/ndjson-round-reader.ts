@@ -7,8 +7,12 @@ import { readSampleLine } from './ndjson-parser.js';
 import { type Predictor, errorRecordOf } from './predictor.js';
 import { type CheckedSample, checkSample } from './sample.js';
 
-/** Lines per round at most: a round's rows are stepped together (in batches of at most maxBatch). */
-export const ROUND_LINES = 1024;
+/**
+ * Lines per round at most: a round's rows are stepped together, in batches of at most maxBatch. The
+ * default maxBatch, so a round of distinct series is one batch: the batch a worker steps while the
+ * previous round is printed (row-loop.ts); a round's fixed costs are small beside 512 lines.
+ */
+export const ROUND_LINES = 512;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const EMPTY = Buffer.alloc(0);
 
@@ -31,9 +35,17 @@ export class Round {
   data: Buffer = Buffer.alloc(0);
   /** Bytes the round's lines span. */
   bytes = 0;
+  /** What stepping makes, per line: forecast row, default t, decoded forecast levels (for the native formatter). */
+  readonly rowOf = new Int32Array(ROUND_LINES);
+  readonly stepsOf = new Float64Array(ROUND_LINES);
+  readonly levelsOf: Float64Array;
+  /** Records printed as text (rounds not all FAST), and the number of samples stepped. */
+  text = '';
+  stepped = 0;
 
-  constructor(columns: number, positiveOnly: boolean) {
+  constructor(columns: number, positiveOnly: boolean, levelsPerLine: number) {
     this.scan = new ScanBuffers(ROUND_LINES, columns, MAX_SERIES_ID_LENGTH, positiveOnly);
+    this.levelsOf = new Float64Array(ROUND_LINES * levelsPerLine);
   }
 }
 
@@ -69,7 +81,8 @@ export class NdjsonRoundReader {
     this.C = predictor.model.config.inputSize;
     this.line = firstLine;
     const positiveOnly = predictor.normaliserForRows().positiveOnly;
-    this.rounds = [new Round(this.C, positiveOnly), new Round(this.C, positiveOnly)];
+    const levels = predictor.options.horizon * predictor.model.config.outputSize;
+    this.rounds = [new Round(this.C, positiveOnly, levels), new Round(this.C, positiveOnly, levels)];
   }
 
   /** The number of the first line not in a round yet. */

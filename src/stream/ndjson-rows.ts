@@ -1,10 +1,18 @@
 import type { GruStreamError } from '../errors.js';
-import { SKIPPED_ROW } from './direct-stepper.js';
-import { NdjsonRoundReader, ROUND_LINES, type Round } from './ndjson-round-reader.js';
+import { type RowSink, SKIPPED_ROW, type StartedRows } from './direct-stepper.js';
+import { NdjsonRoundReader, type Round } from './ndjson-round-reader.js';
 import { type NdjsonFormat, type NdjsonScan, ndjsonFormat } from './ndjson-scan.js';
 import type { Predictor } from './predictor.js';
 
 export { Round } from './ndjson-round-reader.js';
+
+/** A round between NdjsonRows.start() and finish(). */
+export interface StartedRound {
+  readonly round: Round;
+  /** Printed by the native formatter (else as text, row by row). */
+  readonly fast: boolean;
+  readonly rows: StartedRows;
+}
 
 export interface NdjsonRowsOptions {
   /** Print each sample's own values as "actual" (predict --with-actual). */
@@ -42,11 +50,8 @@ export class NdjsonRows {
   private readonly options: NdjsonRowsOptions;
   private readonly reader: NdjsonRoundReader;
   private readonly format: NdjsonFormat | null;
-  /** The native formatter's per-line inputs: shape, forecast row, default t, decoded forecast levels. */
+  /** The native formatter's shape: [lines, columns, outputSize, horizon, withActual]. */
   private readonly formatShape: Int32Array;
-  private readonly rowOf = new Int32Array(ROUND_LINES);
-  private readonly stepsOf = new Float64Array(ROUND_LINES);
-  private readonly levelsOf: Float64Array;
   private readonly C: number;
   private readonly O: number;
   private readonly H: number;
@@ -72,7 +77,6 @@ export class NdjsonRows {
     this.H = predictor.options.horizon;
     this.levels = new Float64Array(this.H * Math.max(1, this.O));
     this.formatShape = Int32Array.of(0, this.C, this.O, this.H, options.withActual ? 1 : 0);
-    this.levelsOf = new Float64Array(ROUND_LINES * this.H * this.O);
   }
 
   /** The number of the first line not in a round yet: once every round made is run, all lines before it are applied. */
@@ -102,45 +106,67 @@ export class NdjsonRows {
 
   /** Step a round's samples in order and return their records (and error records), as the object path prints them. */
   async run(round: Round): Promise<string | Buffer> {
-    if (round.allFast && this.format) return this.runFormatted(round, this.format);
-    const { errorLines } = round;
-    let text = '';
-    let stepped = 0;
-    await this.predictor.stepRows(round.lines, this.slotOf(round), round.scan.values, (i, row, t, out) => {
-      const err = errorLines[i];
-      if (err !== undefined) {
-        text += err;
-        errorLines[i] = undefined;
-      }
-      if (row === SKIPPED_ROW) return;
-      stepped++;
-      text += this.record(round, i, row, t, out);
-    });
-    this.predictor.countDirect(round.samples, stepped, round.rejected);
-    return text;
+    return this.finish(await this.start(round));
   }
 
-  /** run() for a round of FAST lines: the forecasts decoded here, the records printed natively. */
-  private async runFormatted(round: Round, format: NdjsonFormat): Promise<Buffer> {
-    const { C, O, H, rowOf, stepsOf, levelsOf } = this;
+  /**
+   * run() in two halves: start() admits the round's samples and hands their kernel batch to the
+   * predictor, finish() waits for it and prints the records. A caller may start round k+1 before it
+   * finishes round k (then a worker steps k+1 while k is printed), but must finish k before it
+   * takes round k+2 from nextRound().
+   */
+  async start(round: Round): Promise<StartedRound> {
+    const fast = round.allFast && this.format !== null;
+    round.stepped = 0;
+    round.text = '';
+    const sink: RowSink = fast ? (i, row, t, out) => this.decode(round, i, row, t, out) : (i, row, t, out) => this.print(round, i, row, t, out);
+    return { round, fast, rows: await this.predictor.startRows(round.lines, this.slotOf(round), round.scan.values, sink) };
+  }
+
+  /** The round's records, once its samples have stepped. */
+  async finish(started: StartedRound): Promise<string | Buffer> {
+    const { round } = started;
+    await this.predictor.finishRows(started.rows);
+    this.predictor.countDirect(round.samples, round.stepped, round.rejected);
+    return started.fast ? this.formatRound(round, this.format!) : round.text;
+  }
+
+  /** A row's record (and the error record before it), as text. */
+  private print(round: Round, i: number, row: number, t: number, out: Float32Array): void {
+    const err = round.errorLines[i];
+    if (err !== undefined) {
+      round.text += err;
+      round.errorLines[i] = undefined;
+    }
+    if (row === SKIPPED_ROW) return;
+    round.stepped++;
+    round.text += this.record(round, i, row, t, out);
+  }
+
+  /** A FAST row's forecasts decoded for the native formatter. */
+  private decode(round: Round, i: number, row: number, t: number, out: Float32Array): void {
+    const { C, O, H } = this;
     const HO = H * O;
+    const { rowOf, stepsOf, levelsOf } = round;
     const values = round.scan.values;
     const normaliser = this.predictor.normaliserForRows();
-    let stepped = 0;
-    await this.predictor.stepRows(round.lines, this.slotOf(round), values, (i, row, t, out) => {
-      rowOf[i] = row;
-      if (row === SKIPPED_ROW) return;
-      stepped++;
-      stepsOf[i] = t;
-      for (let k = 0; k < H && row >= 0; k++) {
-        for (let o = 0; o < O; o++) {
-          // Each step of a path is decoded from the previous step's level, as decodePath does.
-          const level = k === 0 ? values[i * C + o] : levelsOf[i * HO + (k - 1) * O + o];
-          levelsOf[i * HO + k * O + o] = normaliser.decodeValue(out[(row * H + k) * O + o], o, level);
-        }
+    rowOf[i] = row;
+    if (row === SKIPPED_ROW) return;
+    round.stepped++;
+    stepsOf[i] = t;
+    for (let k = 0; k < H && row >= 0; k++) {
+      for (let o = 0; o < O; o++) {
+        // Each step of a path is decoded from the previous step's level, as decodePath does.
+        const level = k === 0 ? values[i * C + o] : levelsOf[i * HO + (k - 1) * O + o];
+        levelsOf[i * HO + k * O + o] = normaliser.decodeValue(out[(row * H + k) * O + o], o, level);
       }
-    });
-    this.predictor.countDirect(round.samples, stepped, round.rejected);
+    }
+  }
+
+  /** A round of FAST lines printed natively from its decoded forecasts. */
+  private formatRound(round: Round, format: NdjsonFormat): Buffer {
+    const { C, O, H } = this;
+    const HO = H * O;
     this.formatShape[0] = round.lines;
     const bound = round.bytes + round.lines * (96 + 32 * (2 * HO + C + 2));
     if (this.outArena.length - this.outAt < bound) {
@@ -148,7 +174,7 @@ export class NdjsonRows {
       this.outAt = 0;
     }
     const out = this.outArena.subarray(this.outAt, this.outAt + bound);
-    const n = format(round.data, round.scan, this.formatShape, rowOf, stepsOf, levelsOf, out);
+    const n = format(round.data, round.scan, this.formatShape, round.rowOf, round.stepsOf, round.levelsOf, out);
     if (n < 0) throw new Error(`NDJSON formatter: ${bound} bytes were not enough for ${round.lines} records`);
     this.outAt += n;
     return out.subarray(0, n);

@@ -8,7 +8,7 @@ import { ShardRunner } from '../pool/shard-runner.js';
 import { SeriesState } from '../state/series-state.js';
 import { type StateSnapshot, exportSnapshot, importSnapshot } from '../state/snapshot.js';
 import { Batch, type BatchEntry } from './batch.js';
-import { DirectStepper, type RowSink } from './direct-stepper.js';
+import { DirectStepper, type RowSink, type StartedRows } from './direct-stepper.js';
 import { Marker } from './marker.js';
 import { type PredictorOptions, type ResolvedOptions, resolvePredictorOptions } from './predictor-options.js';
 import { type CheckedSample, checkSample } from './sample.js';
@@ -230,6 +230,17 @@ export class Predictor extends Transform {
   async stepRows(count: number, slotOf: (i: number) => number, values: ArrayLike<number>, sink: RowSink): Promise<void> {
     await this.whenIdle();
     await this.direct.run(count, slotOf, values, sink);
+  }
+
+  /** @internal stepRows in two halves, so the NDJSON path can pipeline its rounds: see DirectStepper.start. */
+  async startRows(count: number, slotOf: (i: number) => number, values: ArrayLike<number>, sink: RowSink): Promise<StartedRows> {
+    await this.objectPathIdle();
+    return this.direct.start(count, slotOf, values, sink);
+  }
+
+  /** @internal The second half of startRows. */
+  finishRows(rows: StartedRows): Promise<void> {
+    return this.direct.finish(rows);
   }
 
   /** @internal The NDJSON path decodes and validates with the predictor's own normaliser. */
@@ -503,6 +514,12 @@ export class Predictor extends Transform {
    * cut reads the records out and waits again until writableLength is 0.
    */
   whenIdle(): Promise<void> {
+    if (this.direct.busy) return this.direct.idle().then(() => this.whenIdle());
+    return this.objectPathIdle();
+  }
+
+  /** whenIdle() for the object path alone (the NDJSON path's pipelined batch may stay on the workers). */
+  private objectPathIdle(): Promise<void> {
     if (!this.stepping && this.filling.entries.length > 0) this.dispatch();
     if (!this.stepping && this.filling.entries.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

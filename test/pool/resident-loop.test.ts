@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { arenaLayout, sharedFloats } from '../../src/kernel/layout.js';
+import { Control, arenaLayout, controlIndex, sharedFloats } from '../../src/kernel/layout.js';
 import { loadModel } from '../../src/model/load-model.js';
 import { ShardRunner } from '../../src/pool/shard-runner.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
@@ -34,7 +34,20 @@ async function setup(workers: number, mainThread: boolean, injectFault: () => bo
     }
     return outs;
   };
-  return { runner, runAll, live };
+  /** The same batches through begin() and end(), as the NDJSON path leaves its last batch stepping. */
+  const beginAll = async (between: (b: number) => Promise<void> = async () => {}) => {
+    const outs = new Float32Array(batches.length * ROWS * model.config.outputSize);
+    for (let b = 0; b < batches.length; b++) {
+      const out = new Float32Array(ROWS * model.config.outputSize);
+      const begun = runner.begin(ROWS, slots, batches[b], out);
+      if (!begun) throw new Error('begin() refused a batch for the workers alone');
+      await runner.end(begun);
+      outs.set(out, b * out.length);
+      await between(b);
+    }
+    return outs;
+  };
+  return { runner, runAll, beginAll, live };
 }
 
 /** The piscina threads behind a runner (test-only peek at a private field). */
@@ -83,6 +96,36 @@ describe('resident worker loops', () => {
     expect(outs).toEqual(expected);
     expect(pooled.live()).toEqual(clean.live());
     expect(pooled.runner.crashes).toBe(1);
+    await Promise.all([clean.runner.close(), pooled.runner.close()]);
+  });
+
+  it('begin()/end(): the same results, a worker dying mid-shard redone, and begin() refused when the main thread steps', async () => {
+    const clean = await setup(0, false);
+    let shards = 0;
+    const crashy = await setup(2, false, () => ++shards % 3 === 1);
+    const expected = await clean.runAll();
+    expect(await crashy.beginAll()).toEqual(expected);
+    expect(crashy.live()).toEqual(clean.live());
+    expect(crashy.runner.crashes).toBeGreaterThanOrEqual(2);
+    const withMain = await setup(1, true);
+    expect(withMain.runner.begin(ROWS, new Int32Array(ROWS), new Float32Array(ROWS * 8), new Float32Array(ROWS))).toBeNull();
+    await Promise.all([clean.runner.close(), crashy.runner.close(), withMain.runner.close()]);
+  });
+
+  it('a loop idle long enough to park is woken by the next job (the dispatcher sees it parked and notifies)', async () => {
+    const clean = await setup(0, false);
+    const pooled = await setup(1, false);
+    const control = (pooled.runner as unknown as { control: Int32Array }).control;
+    const parked: number[] = [];
+    const expected = await clean.runAll();
+    const outs = await pooled.beginAll(async () => {
+      // Longer than the loop polls before it parks (IDLE_MS): every next job finds it parked.
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      parked.push(Atomics.load(control, controlIndex(0, Control.parked)));
+    });
+    expect(outs).toEqual(expected);
+    expect(pooled.live()).toEqual(clean.live());
+    expect(parked).toEqual(Array(parked.length).fill(1));
     await Promise.all([clean.runner.close(), pooled.runner.close()]);
   });
 

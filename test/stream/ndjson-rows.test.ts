@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { GruStreamError } from '../../src/errors.js';
 import { loadModel } from '../../src/model/load-model.js';
 import type { GruModel } from '../../src/model/model.js';
-import { NdjsonRows } from '../../src/stream/ndjson-rows.js';
+import { NdjsonRows, type StartedRound } from '../../src/stream/ndjson-rows.js';
 import { type NdjsonFormat, type NdjsonScan, ndjsonAddon, ndjsonFormat, ndjsonScan, portableScan } from '../../src/stream/ndjson-scan.js';
 import { createNdjsonParser } from '../../src/stream/ndjson-parser.js';
 import { createNdjsonWriter } from '../../src/stream/ndjson-writer.js';
@@ -69,8 +69,19 @@ async function rowPath(model: GruModel, input: Buffer[], options: PredictorOptio
   predictor.on('invalid', (e: GruStreamError) => invalid.push(`${e.code}: ${e.message}`));
   const rows = new NdjsonRows(predictor, { withActual, ...path });
   let text = '';
+  // As predict's row loop pipelines them: round k+1 is started (its last batch left stepping on a
+  // worker, with a pool) before round k is finished, and a round may stay in flight across chunks.
+  let inFlight: StartedRound | null = null;
+  const settle = async () => {
+    if (inFlight) text += (await rows.finish(inFlight)).toString();
+    inFlight = null;
+  };
   const drain = async () => {
-    for (let round = rows.nextRound(); round !== null; round = rows.nextRound()) text += (await rows.run(round)).toString();
+    for (let round = rows.nextRound(); round !== null; round = rows.nextRound()) {
+      const started = await rows.start(round);
+      await settle();
+      inFlight = started;
+    }
   };
   for (const chunk of input) {
     rows.feed(chunk);
@@ -81,6 +92,7 @@ async function rowPath(model: GruModel, input: Buffer[], options: PredictorOptio
     rows.end();
     await drain();
   }
+  await settle();
   const stats = statsOf(predictor.stats());
   predictor.destroy();
   return { text, invalid, error: rows.failure ? `${rows.failure.code}: ${rows.failure.message}` : null, stats };
@@ -168,6 +180,9 @@ describe('predict NDJSON row path', () => {
       [4, { horizon: 3, onInvalid: 'output', maxBatch: 16 }, true, true],
       [5, { workers: 1, maxBatch: 64 }, false, true],
       [6, { capacity: 8, horizon: 2 }, true, false],
+      // Pipelined on workers: rounds of many batches, and evictions while a batch is in flight.
+      [7, { workers: 1, capacity: 8, horizon: 2 }, true, true],
+      [8, { workers: 2, onInvalid: 'output', horizon: 3 }, false, true],
     ] as const) {
       const bytes = Buffer.from(lines(model, seed, bad));
       const want = await objectPath(model, chunks(bytes, seed), options as PredictorOptions, withActual);
