@@ -16,6 +16,9 @@ import type { LoopContext, LoopOutcome } from './loop-context.js';
  *   chunk ─▶ feed ─▶ nextRound (scan, check) ─▶ start(k+1) ─▶ finish(k) ─▶ sink ─▶ …
  *                                               └─ steps on the worker meanwhile ─┘
  */
+/** Resolves true after the event loop's next turn (I/O callbacks included). */
+const nextTurn = (): Promise<boolean> => new Promise((resolve) => setImmediate(resolve, true));
+
 export async function runRowLoop(ctx: LoopContext, source: Readable): Promise<LoopOutcome> {
   const { predictor, sink, offsets, checkpointer: cp, signal } = ctx;
   const rows = new NdjsonRows(predictor, { withActual: ctx.withActual, firstLine: ctx.firstLine, onSeries: ctx.onSeries });
