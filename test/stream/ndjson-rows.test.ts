@@ -22,6 +22,8 @@ interface Outcome {
   invalid: string[];
   error: string | null;
   stats?: object;
+  /** Worker threads replaced during the run (row path only). */
+  workerRestarts?: number;
 }
 
 /** The input as chunks cut at random places (inside lines, numbers and multi-byte characters too). */
@@ -94,8 +96,9 @@ async function rowPath(model: GruModel, input: Buffer[], options: PredictorOptio
   }
   await settle();
   const stats = statsOf(predictor.stats());
+  const workerRestarts = predictor.stats().workerRestarts;
   predictor.destroy();
-  return { text, invalid, error: rows.failure ? `${rows.failure.code}: ${rows.failure.message}` : null, stats };
+  return { text, invalid, error: rows.failure ? `${rows.failure.code}: ${rows.failure.message}` : null, stats, workerRestarts };
 }
 
 const nativeBuilt = ndjsonAddon()?.scanNdjson !== undefined;
@@ -155,6 +158,12 @@ function lines(model: GruModel, seed: number, withBad: boolean): string {
   return `${out.join('\n')}\n`;
 }
 
+/** A fault injector that fires on every n-th shard it is asked about. */
+function faultEvery(n: number): () => boolean {
+  let shards = 0;
+  return () => ++shards % n === 0;
+}
+
 function expectSame(got: Outcome, want: Outcome, label: string): void {
   expect(got.error, label).toBe(want.error);
   expect(got.invalid, label).toEqual(want.invalid);
@@ -183,6 +192,8 @@ describe('predict NDJSON row path', () => {
       // Pipelined on workers: rounds of many batches, and evictions while a batch is in flight.
       [7, { workers: 1, capacity: 8, horizon: 2 }, true, true],
       [8, { workers: 2, onInvalid: 'output', horizon: 3 }, false, true],
+      // A worker that dies on every fifth shard, rounds pipelined meanwhile: redone, nothing lost or doubled.
+      [9, { workers: 1, maxBatch: 32, injectWorkerFault: faultEvery(5) }, false, true],
     ] as const) {
       const bytes = Buffer.from(lines(model, seed, bad));
       const want = await objectPath(model, chunks(bytes, seed), options as PredictorOptions, withActual);
@@ -192,6 +203,7 @@ describe('predict NDJSON row path', () => {
       for (const [name, rowPathKind] of rowPaths) {
         const got = await rowPath(model, chunks(bytes, seed + 100), options as PredictorOptions, withActual, rowPathKind);
         expectSame(got, want, `seed ${seed}, ${name}`);
+        if ('injectWorkerFault' in options) expect(got.workerRestarts, `seed ${seed}, ${name}`).toBeGreaterThan(0);
       }
     }
   });
