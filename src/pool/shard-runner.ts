@@ -178,11 +178,7 @@ export class ShardRunner {
       return undefined;
     }
     const order = this.local ? [0, ...this.lanes.slice(0, shardCount - 1).map((l) => l.thread)] : this.lanes.slice(0, shardCount).map((l) => l.thread);
-    const shards = this.splitter.split(count, order);
-    const remote = this.local && shards[0].thread === 0 ? shards.slice(1) : shards;
-    this.stage(remote, slots, inputs);
-    // A lane whose worker died while idle is restarted by complete(), which posts its shard then.
-    for (const shard of remote) if (!this.lane(shard).gone) this.post(shard, this.options.injectFault?.() === true);
+    const { shards, remote } = this.dispatch(count, order, slots, inputs);
     if (remote.length < shards.length) {
       const mine = shards[0];
       const { start, count: n } = mine;
@@ -210,10 +206,18 @@ export class ShardRunner {
   begin(count: number, slots: Int32Array, inputs: Float32Array, out: Float32Array): BegunBatch | null {
     if (this.local) return null;
     const shardCount = Math.max(1, Math.min(this.lanes.length, Math.floor(count / MIN_ROWS_PER_WORKER)));
-    const shards = this.splitter.split(count, this.lanes.slice(0, shardCount).map((l) => l.thread));
-    this.stage(shards, slots, inputs);
-    for (const shard of shards) if (!this.lane(shard).gone) this.post(shard, this.options.injectFault?.() === true);
+    const { shards } = this.dispatch(count, this.lanes.slice(0, shardCount).map((l) => l.thread), slots, inputs);
     return { shards, slots, out };
+  }
+
+  /** Split rows over threads `order` by measured speed; stage and post every shard not the main thread's. */
+  private dispatch(count: number, order: number[], slots: Int32Array, inputs: Float32Array): { shards: Shard[]; remote: Shard[] } {
+    const shards = this.splitter.split(count, order);
+    const remote = this.local && shards[0].thread === 0 ? shards.slice(1) : shards;
+    this.stage(remote, slots, inputs);
+    // A lane whose worker died while idle is restarted by complete(), which posts its shard then.
+    for (const shard of remote) if (!this.lane(shard).gone) this.post(shard, this.options.injectFault?.() === true);
+    return { shards, remote };
   }
 
   /** The end of a begun batch: undefined when it completed here, else a promise (a slow or failed worker). */

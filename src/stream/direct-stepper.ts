@@ -47,7 +47,6 @@ class Part {
 
 /** Rows between start() and finish(): `part` is their last batch when it was left stepping on the workers. */
 export interface StartedRows {
-  readonly count: number;
   readonly sink: RowSink;
   readonly part: Part | null;
 }
@@ -111,10 +110,10 @@ export class DirectStepper {
       const begun = batch.rows > 0 ? runner.begin(batch.rows, batch.slots, batch.inputs, batch.out) : null;
       if (begun) this.begun = { batch: begun, part, t0: performance.now() };
       else await this.step(runner, part);
-      if (part.end === count && begun) return { count, sink, part };
+      if (part.end === count && begun) return { sink, part };
       await this.settle();
       this.sinkPart(part, sink);
-      if (part.end === count) return { count, sink, part: null };
+      if (part.end === count) return { sink, part: null };
       from = part.end;
       carried = part.carried;
     }
