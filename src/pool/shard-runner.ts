@@ -38,9 +38,10 @@ const MAIN_PRIOR = 1.3;
 
 /**
  * How long the main thread, done with its own shard (or in end()), waits synchronously for the
- * workers' results (spinning, then Atomics.wait) before it gives up the thread and awaits them as a promise: a worker
- * that died never answers, and only the event loop can tell us so (piscina's exit handling).
- * Generous against the shard times it covers (a W2 shard is ~0.4 ms): a slow worker is the usual case.
+ * workers' results (spinning, then Atomics.wait) before it gives up the thread and awaits them as a
+ * promise: a worker that died never answers, and only the event loop can tell us so (piscina's exit
+ * handling). Generous against the shard times it covers (a W2 shard is ~0.4 ms): a slow worker is
+ * the usual case.
  */
 const SYNC_WAIT_MS = 20;
 

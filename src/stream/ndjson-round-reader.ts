@@ -5,6 +5,7 @@ import { MAX_LINE_BYTES, overLongLine } from './line-splitter.js';
 import { LineKind, META_STRIDE, Meta, NUMS_STRIDE, type NdjsonScan, ScanBuffers, TKind, ndjsonScan } from './ndjson-scan.js';
 import { readSampleLine } from './ndjson-parser.js';
 import { type Predictor, errorRecordOf } from './predictor.js';
+import { PREDICTOR_NUMBERS } from './predictor-options.js';
 import { type CheckedSample, checkSample } from './sample.js';
 
 /**
@@ -12,7 +13,7 @@ import { type CheckedSample, checkSample } from './sample.js';
  * default maxBatch, so a round of distinct series is one batch: the batch a worker steps while the
  * previous round is printed (row-loop.ts); a round's fixed costs are small beside 512 lines.
  */
-export const ROUND_LINES = 512;
+export const ROUND_LINES = PREDICTOR_NUMBERS.maxBatch.fallback;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const EMPTY = Buffer.alloc(0);
 
