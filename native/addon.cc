@@ -27,6 +27,7 @@
 #include "gru_train_addon.h"
 #include "ndjson_format.h"
 #include "ndjson_scan.h"
+#include "poll_change.h"
 #include "napi-args.h"
 
 namespace {
@@ -252,5 +253,6 @@ NAPI_MODULE_INIT() {
   gru_train_register(env, exports);
   ndjson_scan_register(env, exports);
   ndjson_format_register(env, exports);
+  poll_change_register(env, exports);
   return exports;
 }

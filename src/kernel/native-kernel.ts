@@ -51,6 +51,24 @@ export function nativeAddonPath(): string {
   return override !== undefined && override !== '' ? override : packagePath(DEFAULT_PATH);
 }
 
+let addonModule: Record<string, unknown> | null | undefined;
+
+/**
+ * The addon's exports as loaded, whatever the CPU (its NDJSON and polling functions use no AVX), or
+ * null when it is not built or cannot load (nativeKernelStatus says why). Loaded once per thread.
+ */
+export function nativeAddonModule(): Record<string, unknown> | null {
+  if (addonModule === undefined) {
+    addonModule = null;
+    try {
+      addonModule = createRequire(packagePath('package.json'))(nativeAddonPath()) as Record<string, unknown>;
+    } catch {
+      // Not built or not loadable: callers take their portable road.
+    }
+  }
+  return addonModule;
+}
+
 function load(): { addon: NativeAddon | null; status: NativeKernelStatus } {
   const path = nativeAddonPath();
   let hit = loaded.get(path);

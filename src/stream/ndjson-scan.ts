@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
-import { nativeAddonPath } from '../kernel/native-kernel.js';
+import { nativeAddonModule } from '../kernel/native-kernel.js';
 import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
-import { packagePath } from '../util/package-root.js';
 
 /**
  * Lines of NDJSON bytes sorted into sample rows, without a JS string or object per number: the
@@ -73,19 +71,9 @@ interface NdjsonAddon {
   numberTexts?: (values: Float64Array, out: Uint8Array) => number;
 }
 
-let addon: NdjsonAddon | null | undefined;
-
 /** The addon's NDJSON functions when it loads (on any x86-64 CPU: they use no AVX), else null. */
 export function ndjsonAddon(): NdjsonAddon | null {
-  if (addon === undefined) {
-    addon = null;
-    try {
-      addon = createRequire(packagePath('package.json'))(nativeAddonPath()) as NdjsonAddon;
-    } catch {
-      // Not built or not loadable: native-kernel.ts reports why; NDJSON just takes the portable road.
-    }
-  }
-  return addon;
+  return nativeAddonModule() as NdjsonAddon | null;
 }
 
 /** The native scanner when the addon loads, else the portable one. */
