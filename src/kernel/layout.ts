@@ -48,7 +48,7 @@
  *   parked: 1 while the loop sleeps until notified (it stores 1, looks at jobSeq once more, then
  *     waits); the dispatcher stores jobSeq, then notifies only if it loads parked = 1. Both words
  *     are sequentially consistent, so either the loop sees the new job or the dispatcher sees it
- *     parked: a job is never left unseen, and a loop still spinning costs the dispatcher no notify.
+ *     parked: a job is never left unseen, and a loop still polling costs the dispatcher no notify.
  *   doneAt (Float64Array over its own SharedArrayBuffer, one per thread): the wall-clock time
  *   (timeOrigin + now, ms) at which the thread finished its last job; the dispatcher splits rows by it.
  *

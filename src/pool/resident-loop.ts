@@ -1,4 +1,5 @@
 import { Control, STOP_SEQ, controlIndex } from '../kernel/layout.js';
+import { type PollChange, pollChange } from './poll-change.js';
 import type { ShardStepper, StepperInit } from './shard-stepper.js';
 
 /** The piscina task that starts a resident loop on compute thread `thread`. */
@@ -9,26 +10,21 @@ export interface ResidentStart {
 }
 
 /**
- * How long an idle loop spins before it parks. A back-to-back batch (a bench's ticks, predict's
- * NDJSON rounds) arrives within it and costs the dispatcher no notify; after it the loop parks, and
- * the next batch pays for one wake-up (the notifier's 30-60 µs on this KVM guest). Timed polls in
- * between (50 µs sleeps for up to 20 ms) were measured: no faster end to end, and a service fed 100
- * samples a second then used 30 % of a core instead of 6 %.
+ * How long an idle loop polls (yielding the CPU between looks, poll-change.ts) before it parks. A
+ * back-to-back batch (a bench's ticks, predict's NDJSON rounds) arrives within it and costs the
+ * dispatcher no notify; after it the loop parks, and the next batch pays for one wake-up (the
+ * notifier's 30-60 µs on this KVM guest). Measured: 0.25 ms beat 0 and 1 ms end to end; timed
+ * polls between this and parking (50 µs sleeps for up to 20 ms) made nothing faster, and a service
+ * fed 100 samples a second then used 30 % of a core instead of 6 %.
  */
-const SPIN_MS = 0.25;
+const POLL_MS = 0.25;
 
 /** Wait until jobSeq differs from `seen`; returns the new value. */
-function nextJob(control: Int32Array, at: number, parkedAt: number, seen: number): number {
-  let seq = Atomics.load(control, at);
-  if (seq !== seen) return seq;
-  const until = performance.now() + SPIN_MS;
-  for (let i = 1; ; i++) {
-    seq = Atomics.load(control, at);
-    if (seq !== seen) return seq;
-    if ((i & 63) === 0 && performance.now() > until) break;
-  }
+function nextJob(control: Int32Array, at: number, parkedAt: number, seen: number, poll: PollChange): number {
+  if (Atomics.load(control, at) !== seen || poll(control, at, seen, POLL_MS)) return Atomics.load(control, at);
   // Parked: see `parked` in layout.ts for why the store, then the second look, then the wait.
   Atomics.store(control, parkedAt, 1);
+  let seq: number;
   for (;;) {
     seq = Atomics.load(control, at);
     if (seq !== seen) break;
@@ -52,11 +48,12 @@ export function residentLoop(stepper: ShardStepper, init: StepperInit, start: Re
   const jobAt = controlIndex(thread, Control.jobSeq);
   const doneAt = controlIndex(thread, Control.doneSeq);
   const parkedAt = controlIndex(thread, Control.parked);
+  const poll = pollChange();
   Atomics.store(control, controlIndex(thread, Control.ready), 1);
   Atomics.notify(control, controlIndex(thread, Control.ready));
   let seen = start.seen;
   for (;;) {
-    const seq = nextJob(control, jobAt, parkedAt, seen);
+    const seq = nextJob(control, jobAt, parkedAt, seen, poll);
     if (seq === STOP_SEQ) return;
     seen = seq;
     const first = control[controlIndex(thread, Control.jobStart)];

@@ -5,6 +5,7 @@ import type { KernelPreference } from '../kernel/select.js';
 import { defaultKernelPreference } from '../kernel/select.js';
 import type { PackedWeights } from '../model/pack-weights.js';
 import { workerFile } from '../util/worker-file.js';
+import { type PollChange, pollChange } from './poll-change.js';
 import type { ResidentStart } from './resident-loop.js';
 import { RowSplitter, type Shard } from './row-split.js';
 import { ShardStepper } from './shard-stepper.js';
@@ -38,15 +39,15 @@ const MAIN_PRIOR = 1.3;
 
 /**
  * How long the main thread, done with its own shard (or in end()), waits synchronously for the
- * workers' results (spinning, then Atomics.wait) before it gives up the thread and awaits them as a
+ * workers' results (polling, then Atomics.wait) before it gives up the thread and awaits them as a
  * promise: a worker that died never answers, and only the event loop can tell us so (piscina's exit
  * handling). Generous against the shard times it covers (a W2 shard is ~0.4 ms): a slow worker is
  * the usual case.
  */
 const SYNC_WAIT_MS = 20;
 
-/** Of which the first part is spent polling (a worker's shard usually ends within it). */
-const SPIN_MS = 0.2;
+/** Of which the first part is spent polling, yielding the CPU between looks (a worker's shard usually ends within it). */
+const POLL_MS = 0.2;
 
 /** A batch handed to the workers by ShardRunner.begin(), until its end(). */
 export interface BegunBatch {
@@ -94,6 +95,7 @@ export class ShardRunner {
   private readonly attempts: number;
   private readonly inputSize: number;
   private readonly rowOut: number;
+  private readonly poll: PollChange = pollChange();
   private seq = 0;
   private closing = false;
   /** Worker failures seen (piscina replaces a worker that exits). */
@@ -263,19 +265,19 @@ export class ShardRunner {
     return Atomics.load(this.control, controlIndex(shard.thread, Control.doneSeq)) === shard.seq;
   }
 
-  /** Spin briefly, then Atomics.wait, until every remote shard is done or SYNC_WAIT_MS passes. */
+  /** Poll briefly, then Atomics.wait, until every remote shard is done or SYNC_WAIT_MS passes. */
   private waitSync(remote: Shard[]): boolean {
     const start = performance.now();
     for (const shard of remote) {
       const at = controlIndex(shard.thread, Control.doneSeq);
-      for (let i = 1; ; i++) {
+      for (;;) {
         const v = Atomics.load(this.control, at);
         if (v === shard.seq) break;
-        if ((i & 31) !== 0) continue;
         const waited = performance.now() - start;
         if (waited >= SYNC_WAIT_MS) return false;
         // Sleeping costs a wake-up (tens of µs here); worth it only once the wait looks long.
-        if (waited > SPIN_MS) Atomics.wait(this.control, at, v, Math.min(SYNC_WAIT_MS - waited, 1));
+        if (waited < POLL_MS) this.poll(this.control, at, v, POLL_MS - waited);
+        else Atomics.wait(this.control, at, v, Math.min(SYNC_WAIT_MS - waited, 1));
       }
     }
     return true;
