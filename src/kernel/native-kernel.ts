@@ -51,22 +51,26 @@ export function nativeAddonPath(): string {
   return override !== undefined && override !== '' ? override : packagePath(DEFAULT_PATH);
 }
 
-let addonModule: Record<string, unknown> | null | undefined;
+const modules = new Map<string, Record<string, unknown> | null>();
 
 /**
- * The addon's exports as loaded, whatever the CPU (its NDJSON and polling functions use no AVX), or
- * null when it is not built or cannot load (nativeKernelStatus says why). Loaded once per thread.
+ * The addon's exports as loaded, whatever the CPU (its NDJSON, polling and training functions check
+ * what they need), or null when it is not built or cannot load (nativeKernelStatus says why).
+ * Loaded once per path and thread.
  */
 export function nativeAddonModule(): Record<string, unknown> | null {
-  if (addonModule === undefined) {
-    addonModule = null;
+  const path = nativeAddonPath();
+  let module = modules.get(path);
+  if (module === undefined) {
+    module = null;
     try {
-      addonModule = createRequire(packagePath('package.json'))(nativeAddonPath()) as Record<string, unknown>;
+      module = createRequire(packagePath('package.json'))(path) as Record<string, unknown>;
     } catch {
       // Not built or not loadable: callers take their portable road.
     }
+    modules.set(path, module);
   }
-  return addonModule;
+  return module;
 }
 
 function load(): { addon: NativeAddon | null; status: NativeKernelStatus } {

@@ -1,14 +1,12 @@
-import { createRequire } from 'node:module';
 import { KernelError } from '../errors.js';
 import { type KernelDescriptor, type WeightLayout, arenaLayout, kernelDescriptor } from '../kernel/layout.js';
-import { nativeAddonPath, nativeKernelStatus } from '../kernel/native-kernel.js';
-import { packagePath } from '../util/package-root.js';
+import { nativeAddonModule, nativeKernelStatus } from '../kernel/native-kernel.js';
 
 /**
  * The AVX2/FMA backend of GruBackprop (native/gru_train.cc, in the same addon as the inference
  * kernel). Available exactly when the native kernel is (nativeKernelStatus(): built, CPU has
- * AVX2/FMA, not disabled by GRU_STREAM_KERNEL=js); require() caches the addon, so this shares the
- * one the kernel loaded.
+ * AVX2/FMA, not disabled by GRU_STREAM_KERNEL=js); it is the addon the kernel loaded
+ * (nativeAddonModule).
  */
 
 type NativeRun = (w: Float32Array, input: Float32Array, target: Float32Array, h0: Float32Array | null, burnIn: number, rows: number, g: Float64Array) => number;
@@ -27,8 +25,8 @@ export function trainDescriptor(weights: WeightLayout, steps: number, batch: num
 /** A native backend for (weights, steps, batch), or null when the addon is unavailable or predates training. */
 export function createNativeBackprop(weights: WeightLayout, steps: number, batch: number): { run: NativeRun } | null {
   if (!nativeKernelStatus().available) return null;
-  const addon = createRequire(packagePath('package.json'))(nativeAddonPath()) as TrainAddon;
-  if (typeof addon.createTrainer !== 'function') return null;
+  const addon = nativeAddonModule() as TrainAddon | null;
+  if (typeof addon?.createTrainer !== 'function') return null;
   let native: NativeRun;
   try {
     native = addon.createTrainer(trainDescriptor(weights, steps, batch));
