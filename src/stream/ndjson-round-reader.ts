@@ -1,6 +1,7 @@
 import { type GruStreamError, isGruStreamError } from '../errors.js';
 import { MAX_SERIES_ID_LENGTH } from '../state/series-id.js';
 import { IdInterner } from './id-interner.js';
+import { LineJoiner } from './line-joiner.js';
 import { MAX_LINE_BYTES, overLongLine } from './line-splitter.js';
 import { LineKind, META_STRIDE, Meta, NUMS_STRIDE, type NdjsonScan, ScanBuffers, TKind, ndjsonScan } from './ndjson-scan.js';
 import { readSampleLine } from './ndjson-parser.js';
@@ -64,6 +65,7 @@ export class NdjsonRoundReader {
   private readonly scan: NdjsonScan;
   private readonly rounds: [Round, Round];
   private readonly ids = new IdInterner();
+  private readonly joiner = new LineJoiner();
   private nextRoundIndex = 0;
   private readonly C: number;
   /** Input not scanned yet: pending[at..], which may end in a partial line. */
@@ -107,8 +109,9 @@ export class NdjsonRoundReader {
     const partial = this.partial();
     // A line cut by the chunk boundary is joined to the whole chunk, not only to the rest of its
     // line: a piece of one line would be a round of one line (a one-row kernel call and a round's
-    // fixed costs for each chunk); the copy costs far less.
-    this.pending = partial.length === 0 ? data : Buffer.concat([partial, data]);
+    // fixed costs for each chunk); the copy costs far less. The rounds may still be printed from
+    // their bytes (and the partial is read from pending), so the joiner leaves those buffers alone.
+    this.pending = partial.length === 0 ? data : this.joiner.join(partial, data, [this.pending, this.rounds[0].data, this.rounds[1].data]);
     this.at = 0;
   }
 
