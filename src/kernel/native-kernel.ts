@@ -44,53 +44,52 @@ interface NativeAddon {
 }
 
 const DEFAULT_PATH = 'build/Release/gru_stream_native.node';
-const loaded = new Map<string, { addon: NativeAddon | null; status: NativeKernelStatus }>();
 
 export function nativeAddonPath(): string {
   const override = process.env.GRU_STREAM_NATIVE_PATH;
   return override !== undefined && override !== '' ? override : packagePath(DEFAULT_PATH);
 }
 
-const modules = new Map<string, Record<string, unknown> | null>();
+/** What requiring the addon at a path gave: its exports, or the error (kept: the status says why). */
+type Required = { exports: Record<string, unknown> } | { error: NodeJS.ErrnoException };
+const required = new Map<string, Required>();
+
+/** The one require of the addon: once per path and thread, shared by the kernel and everything else. */
+function requireAddon(path: string): Required {
+  let hit = required.get(path);
+  if (hit === undefined) {
+    try {
+      hit = { exports: createRequire(packagePath('package.json'))(path) as Record<string, unknown> };
+    } catch (err) {
+      hit = { error: err as NodeJS.ErrnoException };
+    }
+    required.set(path, hit);
+  }
+  return hit;
+}
 
 /**
  * The addon's exports as loaded, whatever the CPU (its NDJSON, polling and training functions check
  * what they need), or null when it is not built or cannot load (nativeKernelStatus says why).
- * Loaded once per path and thread.
  */
 export function nativeAddonModule(): Record<string, unknown> | null {
-  const path = nativeAddonPath();
-  let module = modules.get(path);
-  if (module === undefined) {
-    module = null;
-    try {
-      module = createRequire(packagePath('package.json'))(path) as Record<string, unknown>;
-    } catch {
-      // Not built or not loadable: callers take their portable road.
-    }
-    modules.set(path, module);
-  }
-  return module;
+  const hit = requireAddon(nativeAddonPath());
+  return 'exports' in hit ? hit.exports : null;
 }
 
 function load(): { addon: NativeAddon | null; status: NativeKernelStatus } {
   const path = nativeAddonPath();
-  let hit = loaded.get(path);
-  if (hit) return hit;
-  try {
-    const addon = createRequire(packagePath('package.json'))(path) as NativeAddon;
-    hit = addon.cpuSupported
-      ? { addon, status: { available: true, path, isas: addon.isas } }
-      : { addon: null, status: { available: false, cause: 'cpu', path, reason: 'this CPU lacks AVX2 or FMA' } };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    hit =
-      e.code === 'MODULE_NOT_FOUND'
-        ? { addon: null, status: { available: false, cause: 'not-built', path, reason: `not built (${path} is missing; build it with node scripts/build-native.mjs)` } }
-        : { addon: null, status: { available: false, cause: 'load-error', path, reason: `cannot load ${path}: ${e.message}` } };
+  const hit = requireAddon(path);
+  if ('error' in hit) {
+    const e = hit.error;
+    return e.code === 'MODULE_NOT_FOUND'
+      ? { addon: null, status: { available: false, cause: 'not-built', path, reason: `not built (${path} is missing; build it with node scripts/build-native.mjs)` } }
+      : { addon: null, status: { available: false, cause: 'load-error', path, reason: `cannot load ${path}: ${e.message}` } };
   }
-  loaded.set(path, hit);
-  return hit;
+  const addon = hit.exports as unknown as NativeAddon;
+  return addon.cpuSupported
+    ? { addon, status: { available: true, path, isas: addon.isas } }
+    : { addon: null, status: { available: false, cause: 'cpu', path, reason: 'this CPU lacks AVX2 or FMA' } };
 }
 
 export function nativeKernelStatus(): NativeKernelStatus {
